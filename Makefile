@@ -1,0 +1,173 @@
+# smearseg - blood-smear segmentation as a pipeline of small Unix filters.
+#
+#   make            build every program into bin/
+#   make check      run every test (C unit tests + bats), one summary line
+#   make demo       the main job on the shipped data and model
+#   make bench      benchmarks, one "bench: NAME VALUE UNIT" line each
+#   make deps       install missing Debian packages (as root) or print the line
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Switches (override on the command line):
+BLAS    ?= openblas      # openblas | none (none: a slow portable GEMM)
+MPI     ?= auto          # auto | 0 | 1
+CUDA    ?= auto          # auto | 0 | 1
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+OPT     ?= -O2
+CUDA_HOME ?= /usr/local/cuda
+
+SRCDIR  ?= .
+VPATH   = $(SRCDIR)
+BUILD   ?= build
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all check test-unit test-bats demo bench deps install clean dataset plots
+
+# --- feature detection -----------------------------------------------------
+strip_ = $(strip $(1))
+override BLAS := $(call strip_,$(BLAS))
+override MPI  := $(call strip_,$(MPI))
+override CUDA := $(call strip_,$(CUDA))
+
+ifeq ($(filter $(BLAS),openblas none),)
+$(error BLAS must be openblas or none, not '$(BLAS)')
+endif
+ifeq ($(filter $(MPI),auto 0 1),)
+$(error MPI must be auto, 0 or 1, not '$(MPI)')
+endif
+ifeq ($(filter $(CUDA),auto 0 1),)
+$(error CUDA must be auto, 0 or 1, not '$(CUDA)')
+endif
+
+PKGS := netpbm yaml-0.1
+HAVE_PKGCONFIG := $(shell command -v pkg-config 2>/dev/null)
+ifeq ($(BLAS),openblas)
+  ifneq ($(shell pkg-config --exists openblas 2>/dev/null && echo y),y)
+    $(info ✗ OpenBLAS not found (pkg-config openblas); run 'make deps' or build with BLAS=none)
+  else
+    $(info ✓ OpenBLAS found: $(shell pkg-config --modversion openblas))
+  endif
+  PKGS += openblas
+  CPPFLAGS_BLAS = -DSMEARSEG_BLAS=1
+else
+  $(info ✗ BLAS=none: using the portable GEMM (slow))
+  CPPFLAGS_BLAS = -DSMEARSEG_BLAS=0
+endif
+
+MPICC := $(shell command -v mpicc 2>/dev/null)
+ifeq ($(MPI),auto)
+  ifneq ($(MPICC),)
+    override MPI := 1
+  else
+    override MPI := 0
+  endif
+endif
+ifeq ($(MPI),1)
+  ifeq ($(MPICC),)
+    $(error MPI=1 but mpicc was not found)
+  endif
+  $(info ✓ MPI: $(MPICC))
+else
+  $(info ✗ MPI off (no mpicc, or MPI=0): unet-train runs single-process)
+endif
+
+NVCC := $(shell command -v nvcc 2>/dev/null || { test -x $(CUDA_HOME)/bin/nvcc && echo $(CUDA_HOME)/bin/nvcc; })
+ifeq ($(CUDA),auto)
+  ifneq ($(NVCC),)
+    override CUDA := 1
+  else
+    override CUDA := 0
+  endif
+endif
+ifeq ($(CUDA),1)
+  ifeq ($(NVCC),)
+    $(error CUDA=1 but nvcc was not found (set CUDA_HOME))
+  endif
+  $(info ✓ CUDA: $(NVCC))
+else
+  $(info ✗ CUDA off (no nvcc, or CUDA=0): CPU backend only)
+endif
+
+PKG_CFLAGS := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS   := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --libs $(PKGS) 2>/dev/null),-lnetpbm -lyaml -lopenblas)
+
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp
+CPPFLAGS += -I$(SRCDIR)/lib -I/usr/include/netpbm $(PKG_CFLAGS) $(CPPFLAGS_BLAS) \
+            -D_POSIX_C_SOURCE=200809L -DSMEARSEG_PREFIX='"$(PREFIX)"'
+LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp
+
+# --- sources ---------------------------------------------------------------
+LIB_SRCS   := $(sort $(wildcard $(SRCDIR)/lib/*.c $(SRCDIR)/lib/nn/*.c $(SRCDIR)/lib/nn/cpu/*.c))
+LIB_SRCS   := $(patsubst $(SRCDIR)/%,%,$(LIB_SRCS))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CU_SRCS    := $(patsubst $(SRCDIR)/%,%,$(wildcard $(SRCDIR)/lib/nn/cuda/*.cu))
+MPI_SRC    := $(if $(filter 1,$(MPI)),mpi/comm_mpi.c,mpi/comm_none.c)
+FILTER_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/filters/*.c)))
+PROGRAMS   := $(FILTER_SRCS:filters/%.c=bin/%)
+UNIT_SRCS  := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/unit/*.c)))
+UNIT_BINS  := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+LIBA       := $(BUILD)/libsmearseg.a
+
+all: $(PROGRAMS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# The MPI layer is the only code compiled with mpicc; every other program
+# links the no-op layer, so a build without MPI keeps one code path.
+$(BUILD)/mpi/comm_mpi.o: mpi/comm_mpi.c
+	@mkdir -p $(@D)
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+bin/%: $(BUILD)/filters/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- tests -----------------------------------------------------------------
+check: deps
+	@$(MAKE) --no-print-directory all
+	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/run-tests
+
+# --- benchmarks: every test/bench/*.sh prints "bench: NAME VALUE UNIT" lines
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in $(SRCDIR)/test/bench/*.sh; do \
+	    [ -f "$$b" ] || continue; \
+	    SMEARSEG_BUILD=$(BUILD) sh "$$b" || exit 1; \
+	done
+
+# --- pipelines: dataset, demo and plots are Make fragments in pipelines/
+-include $(wildcard $(SRCDIR)/pipelines/*.mk)
+
+# --- dependencies ------------------------------------------------------------
+DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libopenblas-dev bats
+DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy gnuplot-nox
+deps:
+	@sh $(SRCDIR)/pipelines/deps.sh $(DEB_REQUIRED) -- $(DEB_OPTIONAL)
+
+# --- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/smearseg \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	cd $(SRCDIR)/share && find . -path ./man -prune -o -type f -print | \
+	    while read f; do install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/smearseg/$$f"; done
+	install -m 644 $(SRCDIR)/share/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(BUILD) bin

@@ -1,0 +1,273 @@
+/*
+ * seg-eval - score predicted class maps against the truth.
+ *
+ * TRUTH is an RGB_LABEL tile stream or a stream of PGM class maps, PRED a
+ * stream of PGM class maps with the same count and sizes.  Truth pixels
+ * labelled 255 (ignore) are not scored.  Prints YAML: pixel accuracy, mean
+ * IoU over the classes present in the truth, IoU and Dice per class, the
+ * confusion matrix (rows = truth, columns = prediction); or, with --tsv,
+ * a table.  Nothing is printed unless both streams read cleanly.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "image.h"
+#include "util.h"
+
+struct cmdline {
+	const char *truth, *pred;
+	int tsv;
+};
+
+struct scores {
+	int n;                  /* classes */
+	uint64_t *conf;         /* n x n: [truth][pred] */
+	uint64_t unpredicted;   /* scored pixels predicted as 255 */
+	uint64_t pixels;        /* scored pixels */
+	int images;
+};
+
+static const struct cli_info info = {
+	"seg-eval",
+	"[--tsv] truth pred",
+	"Score predicted class maps against the truth.\n"
+	"\n"
+	"truth is an RGB_LABEL tile stream or PGM class maps; pred is PGM class\n"
+	"maps of the same count and sizes.  Either may be - for stdin.  Truth\n"
+	"pixels labelled 255 are ignored.  Prints YAML with pixel_accuracy,\n"
+	"mean_iou (over classes present in the truth), iou and dice per class\n"
+	"(null where a class is in neither map), confusion (rows = truth,\n"
+	"columns = prediction), images and pixels.\n"
+	"\n"
+	"  --tsv          print a tab-separated table instead\n"
+	"  -h, --help     this help\n"
+	"      --version  print the version\n",
+};
+
+static void
+parse_cmdline(int argc, char **argv, struct cmdline *cmd)
+{
+	static const struct option opts[] = {
+		{ "tsv", no_argument, NULL, 'T' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cli_begin(argc, argv, &info);
+	cmd->tsv = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		switch (c) {
+		case 'T':
+			cmd->tsv = 1;
+			break;
+		default:
+			cli_common(c);
+		}
+	if (argc - optind != 2)
+		cli_usage("need a truth and a prediction file");
+	cmd->truth = argv[optind];
+	cmd->pred = argv[optind + 1];
+	if (strcmp(cmd->truth, "-") == 0 && strcmp(cmd->pred, "-") == 0)
+		cli_usage("truth and prediction cannot both be stdin");
+}
+
+/* Add one pair of maps to the scores. */
+static void
+accumulate(struct scores *s, const struct img *t, const struct img *p)
+{
+	const unsigned char *tv = t->data + (t->kind == IMG_LABEL ? 3 : 0);
+	const unsigned char *pv = p->data;
+	size_t i, npix = (size_t)t->width * t->height;
+
+	for (i = 0; i < npix; i++, tv += t->depth, pv++) {
+		if (*tv == CLASS_IGNORE)
+			continue;
+		s->pixels++;
+		if (*pv == CLASS_IGNORE)
+			s->unpredicted++;
+		else
+			s->conf[*tv * s->n + *pv]++;
+	}
+	s->images++;
+}
+
+static void
+read_all(const struct cmdline *cmd, struct scores *s)
+{
+	struct img_reader rt, rp;
+	struct img t = { 0 }, p = { 0 };
+	int more_t, more_p;
+
+	img_open(&rt, cmd->truth);
+	img_open(&rp, cmd->pred);
+	for (;;) {
+		more_t = img_read(&rt, &t, IMG_LABEL | IMG_GRAY | IMG_CLASSMAP);
+		more_p = img_read(&rp, &p, IMG_GRAY | IMG_CLASSMAP);
+		if (!more_t && !more_p)
+			break;
+		if (more_t != more_p)
+			die("%s: has %d images, %s has %s", more_t ? rp.name :
+			    rt.name, more_t ? rp.count : rt.count,
+			    more_t ? rt.name : rp.name, "more");
+		if (t.width != p.width || t.height != p.height)
+			die("%s: image %d is %dx%d, the truth is %dx%d",
+			    rp.name, rp.count, p.width, p.height, t.width,
+			    t.height);
+		accumulate(s, &t, &p);
+	}
+	img_free(&t);
+	img_free(&p);
+	img_close(&rt);
+	img_close(&rp);
+}
+
+/* Per-class sums: truth pixels (row), predicted pixels (column), TP. */
+static void
+class_sums(const struct scores *s, int c, uint64_t *tp, uint64_t *row,
+    uint64_t *col)
+{
+	int k;
+
+	*tp = s->conf[c * s->n + c];
+	*row = *col = 0;
+	for (k = 0; k < s->n; k++) {
+		*row += s->conf[c * s->n + k];
+		*col += s->conf[k * s->n + c];
+	}
+}
+
+/* IoU and Dice of class C; NAN if the class is in neither map. */
+static void
+class_scores(const struct scores *s, int c, double *iou, double *dice)
+{
+	uint64_t tp, row, col, uni;
+
+	class_sums(s, c, &tp, &row, &col);
+	uni = row + col - tp;
+	*iou = uni ? (double)tp / uni : NAN;
+	*dice = row + col ? 2.0 * tp / (row + col) : NAN;
+}
+
+static void
+summary(const struct scores *s, double *acc, double *miou)
+{
+	uint64_t correct = 0, tp, row, col;
+	double iou, dice, sum = 0;
+	int c, present = 0;
+
+	for (c = 0; c < s->n; c++) {
+		correct += s->conf[c * s->n + c];
+		class_sums(s, c, &tp, &row, &col);
+		if (row > 0) {
+			class_scores(s, c, &iou, &dice);
+			sum += iou;
+			present++;
+		}
+	}
+	*acc = s->pixels ? (double)correct / s->pixels : NAN;
+	*miou = present ? sum / present : NAN;
+}
+
+static void
+print_num(double v)
+{
+	if (isnan(v))
+		fputs("null", stdout);
+	else
+		printf("%.6f", v);
+}
+
+static void
+print_yaml(const struct scores *s, const struct class_table *ct)
+{
+	double acc, miou, iou, dice;
+	int c, k;
+
+	summary(s, &acc, &miou);
+	printf("images: %d\npixels: %" PRIu64 "\n", s->images, s->pixels);
+	fputs("pixel_accuracy: ", stdout);
+	print_num(acc);
+	fputs("\nmean_iou: ", stdout);
+	print_num(miou);
+	putchar('\n');
+	if (s->unpredicted)
+		printf("unpredicted: %" PRIu64 "\n", s->unpredicted);
+	fputs("iou:\n", stdout);
+	for (c = 0; c < s->n; c++) {
+		class_scores(s, c, &iou, &dice);
+		printf("  %s: ", ct->c[c].name);
+		print_num(iou);
+		putchar('\n');
+	}
+	fputs("dice:\n", stdout);
+	for (c = 0; c < s->n; c++) {
+		class_scores(s, c, &iou, &dice);
+		printf("  %s: ", ct->c[c].name);
+		print_num(dice);
+		putchar('\n');
+	}
+	fputs("confusion:\n  classes: [", stdout);
+	for (c = 0; c < s->n; c++)
+		printf("%s%s", c ? ", " : "", ct->c[c].name);
+	fputs("]\n  rows:\n", stdout);
+	for (c = 0; c < s->n; c++) {
+		fputs("    - [", stdout);
+		for (k = 0; k < s->n; k++)
+			printf("%s%" PRIu64, k ? ", " : "",
+			    s->conf[c * s->n + k]);
+		fputs("]\n", stdout);
+	}
+}
+
+static void
+print_tsv(const struct scores *s, const struct class_table *ct)
+{
+	double acc, miou, iou, dice;
+	uint64_t tp, row, col;
+	int c;
+
+	summary(s, &acc, &miou);
+	fputs("class\tiou\tdice\ttruth_pixels\tpred_pixels\n", stdout);
+	for (c = 0; c < s->n; c++) {
+		class_scores(s, c, &iou, &dice);
+		class_sums(s, c, &tp, &row, &col);
+		printf("%s\t", ct->c[c].name);
+		print_num(iou);
+		putchar('\t');
+		print_num(dice);
+		printf("\t%" PRIu64 "\t%" PRIu64 "\n", row, col);
+	}
+	fputs("pixel_accuracy\t", stdout);
+	print_num(acc);
+	fputs("\t\t\t\nmean_iou\t", stdout);
+	print_num(miou);
+	fputs("\t\t\t\n", stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmdline cmd;
+	const struct class_table *ct;
+	struct scores s = { 0 };
+
+	parse_cmdline(argc, argv, &cmd);
+	ct = classes_load(NULL);
+	s.n = ct->n;
+	s.conf = xcalloc((size_t)s.n * s.n, sizeof *s.conf);
+	read_all(&cmd, &s);
+	if (cmd.tsv)
+		print_tsv(&s, ct);
+	else
+		print_yaml(&s, ct);
+	xfshut(stdout, "<stdout>");
+	free(s.conf);
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * classes.c - read the class table (classes.h) from YAML:
+ *
+ *	classes:
+ *	  - {index: 0, name: background, colour: "#000000"}
+ *	  ...
+ *	ignore: {index: 255, name: ignore, colour: "#ffffff"}
+ *
+ * Indices must be 0..n-1 in order, names unique, colours #rrggbb.
+ */
+#include "classes.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+#include "util.h"
+#include "yamldoc.h"
+
+static void
+parse_class(struct yamldoc *y, yaml_node_t *m, struct class_info *ci,
+    long want_index)
+{
+	static const char *const keys[] = { "index", "name", "colour", NULL };
+	yaml_node_t *n;
+	const char *s;
+	unsigned r, g, b;
+	char tail;
+	long idx;
+
+	yamldoc_check_keys(y, m, keys);
+	if ((n = yamldoc_get(y, m, "index")) == NULL)
+		yamldoc_die(y, m, "class without 'index'");
+	idx = yamldoc_long(y, n, "index", 0, 255);
+	if (idx != want_index)
+		yamldoc_die(y, n, "index: expected %ld, got %ld", want_index,
+		    idx);
+	if ((n = yamldoc_get(y, m, "name")) == NULL)
+		yamldoc_die(y, m, "class %ld without 'name'", idx);
+	s = yamldoc_scalar(y, n, "a class name");
+	if (*s == '\0' || strlen(s) >= CLASS_NAME_MAX ||
+	    strpbrk(s, "\"\\\n\t") != NULL)
+		yamldoc_die(y, n, "name: '%s' is empty, too long or has "
+		    "quotes, backslashes or control characters", s);
+	strcpy(ci->name, s);
+	if ((n = yamldoc_get(y, m, "colour")) == NULL)
+		yamldoc_die(y, m, "class %ld without 'colour'", idx);
+	s = yamldoc_scalar(y, n, "a colour");
+	if (strlen(s) != 7 ||
+	    sscanf(s, "#%2x%2x%2x%c", &r, &g, &b, &tail) != 3)
+		yamldoc_die(y, n, "colour: '%s' is not #rrggbb", s);
+	ci->rgb[0] = r, ci->rgb[1] = g, ci->rgb[2] = b;
+}
+
+static void
+load_into(struct class_table *t, const char *path)
+{
+	static const char *const top[] = { "classes", "ignore", NULL };
+	struct yamldoc y;
+	yaml_node_t *root, *list, *n;
+	yaml_node_item_t *it;
+	int i;
+
+	yamldoc_load(&y, path, NULL);
+	root = yamldoc_root(&y);
+	yamldoc_check_keys(&y, root, top);
+	list = yamldoc_get(&y, root, "classes");
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
+		yamldoc_die(&y, list ? list : root, "expected a 'classes' list");
+	memset(t, 0, sizeof *t);
+	for (it = list->data.sequence.items.start;
+	    it < list->data.sequence.items.top; it++) {
+		n = yamldoc_node(&y, *it);
+		if (t->n == CLASS_MAX)
+			yamldoc_die(&y, n, "more than %d classes", CLASS_MAX);
+		parse_class(&y, n, &t->c[t->n], t->n);
+		if (classes_lookup(t, t->c[t->n].name) >= 0)
+			yamldoc_die(&y, n, "duplicate class name '%s'",
+			    t->c[t->n].name);
+		t->n++;
+	}
+	if (t->n < 2)
+		yamldoc_die(&y, list, "need at least 2 classes");
+	if ((n = yamldoc_get(&y, root, "ignore")) != NULL)
+		parse_class(&y, n, &t->ignore, CLASS_IGNORE);
+	else {
+		strcpy(t->ignore.name, "ignore");
+		for (i = 0; i < 3; i++)
+			t->ignore.rgb[i] = 255;
+	}
+	yamldoc_free(&y);
+}
+
+const struct class_table *
+classes_load(const char *path)
+{
+	static struct class_table deflt;
+	static int have_default;
+	struct class_table *t;
+	char *p;
+
+	if (path == NULL) {
+		if (!have_default) {
+			p = share_path("classes.yaml");
+			load_into(&deflt, p);
+			free(p);
+			have_default = 1;
+		}
+		return &deflt;
+	}
+	t = xmalloc(sizeof *t);
+	load_into(t, path);
+	return t;
+}
+
+static int
+same_name(const char *a, const char *b)
+{
+	int ca, cb;
+
+	for (;; a++, b++) {
+		ca = (*a == '_' || *a == '-') ? ' ' : tolower((unsigned char)*a);
+		cb = (*b == '_' || *b == '-') ? ' ' : tolower((unsigned char)*b);
+		if (ca != cb)
+			return 0;
+		if (ca == '\0')
+			return 1;
+	}
+}
+
+int
+classes_lookup(const struct class_table *t, const char *name)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (same_name(t->c[i].name, name))
+			return i;
+	return -1;
+}
+
+const unsigned char *
+classes_colour(const struct class_table *t, int i)
+{
+	if (i == CLASS_IGNORE)
+		return t->ignore.rgb;
+	if (i < 0 || i >= t->n)
+		return NULL;
+	return t->c[i].rgb;
+}
+
+char *
+classes_to_json(const struct class_table *t)
+{
+	size_t cap = 64 + (size_t)t->n * (CLASS_NAME_MAX + 48), len = 0;
+	char *s = xmalloc(cap);
+	int i;
+
+	len += snprintf(s + len, cap - len, "[");
+	for (i = 0; i < t->n; i++)
+		len += snprintf(s + len, cap - len,
+		    "%s{\"index\":%d,\"name\":\"%s\",\"colour\":\"#%02x%02x%02x\"}",
+		    i ? "," : "", i, t->c[i].name, t->c[i].rgb[0],
+		    t->c[i].rgb[1], t->c[i].rgb[2]);
+	snprintf(s + len, cap - len, "]");
+	return s;
+}

@@ -1,0 +1,73 @@
+/*
+ * paths.c - locate the share directory (see paths.h).
+ */
+#include "paths.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef SMEARSEG_PREFIX
+#define SMEARSEG_PREFIX "/usr/local"
+#endif
+
+static int
+has_table(const char *dir)
+{
+	char p[PATH_MAX];
+
+	if ((size_t)snprintf(p, sizeof p, "%s/classes.yaml", dir) >= sizeof p)
+		return 0;
+	return access(p, R_OK) == 0;
+}
+
+const char *
+share_dir(void)
+{
+	static char dir[PATH_MAX + 32];
+	static const char *const rel[] = { "../share/smearseg", "../share" };
+	char exe[PATH_MAX], *slash;
+	const char *env;
+	ssize_t n;
+	size_t i;
+
+	if (dir[0] != '\0')
+		return dir;
+	if ((env = getenv("SMEARSEG_SHARE")) != NULL && *env != '\0') {
+		if (!has_table(env))
+			die("SMEARSEG_SHARE=%s: no classes.yaml there", env);
+		snprintf(dir, sizeof dir, "%s", env);
+		return dir;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+			snprintf(dir, sizeof dir, "%s/%s", exe, rel[i]);
+			if (has_table(dir))
+				return dir;
+		}
+	}
+	snprintf(dir, sizeof dir, "%s/share/smearseg", SMEARSEG_PREFIX);
+	if (!has_table(dir))
+		die("cannot find the share directory (classes.yaml); "
+		    "set SMEARSEG_SHARE");
+	return dir;
+}
+
+char *
+share_path(const char *rel)
+{
+	const char *d = share_dir();
+	size_t n = strlen(d) + strlen(rel) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", d, rel);
+	return p;
+}

@@ -1,0 +1,240 @@
+/*
+ * util.c - error reporting, checked allocation, number parsing and file
+ * helpers.  Modelled on sbase's eprintf/ealloc/estrtonum and Netpbm's
+ * pm_error: one message per failure, naming the program and the bad value.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *argv0 = "smearseg";
+static void (*die_hook)(void);
+
+void
+setprogname(const char *full)
+{
+	const char *slash;
+
+	if (full == NULL || *full == '\0')
+		return;
+	slash = strrchr(full, '/');
+	argv0 = slash ? slash + 1 : full;
+}
+
+void
+set_die_hook(void (*hook)(void))
+{
+	die_hook = hook;
+}
+
+void
+vwarn(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fprintf(stderr, "%s: ", argv0);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	void (*hook)(void) = die_hook;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	die_hook = NULL;
+	if (hook)
+		hook();
+	exit(1);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		die("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		die("out of memory allocating %zu x %zu bytes", nmemb, size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		die("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *
+xmalloc_array(size_t nmemb, size_t size)
+{
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		die("allocation of %zu x %zu bytes overflows", nmemb, size);
+	return xmalloc(nmemb * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+long
+xstrtol(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0')
+		die("invalid %s '%s': not an integer", what, s);
+	if (errno == ERANGE || v < min || v > max)
+		die("invalid %s '%s': out of range (expected %ld..%ld)",
+		    what, s, min, max);
+	return v;
+}
+
+double
+xstrtod(const char *s, double min, double max, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || isnan(v))
+		die("invalid %s '%s': not a number", what, s);
+	if (errno == ERANGE || v < min || v > max)
+		die("invalid %s '%s': out of range (expected %g..%g)",
+		    what, s, min, max);
+	return v;
+}
+
+const char *
+display_name(const char *path)
+{
+	if (path == NULL || strcmp(path, "-") == 0)
+		return "<stdin>";
+	return path;
+}
+
+FILE *
+xfopen(const char *path, const char *mode)
+{
+	FILE *f;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return mode[0] == 'r' ? stdin : stdout;
+	f = fopen(path, mode);
+	if (f == NULL)
+		die("%s:", path);
+	return f;
+}
+
+void
+xfshut(FILE *f, const char *name)
+{
+	int err = ferror(f);
+
+	if (fflush(f) != 0 || err)
+		die("%s: write error:", name);
+	if (f != stdin && f != stdout && f != stderr && fclose(f) != 0)
+		die("%s: close failed:", name);
+}
+
+char *
+read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = xfopen(path, "rb");
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = xmalloc(cap);
+
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n - 1 == 0)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (ferror(f))
+		die("%s: read error:", display_name(path));
+	if (f != stdin)
+		fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+FILE *
+spool_open(void)
+{
+	FILE *f = tmpfile();
+
+	if (f == NULL)
+		die("cannot create a temporary file:");
+	return f;
+}
+
+void
+spool_commit(FILE *spool, FILE *out, const char *name)
+{
+	char buf[1 << 16];
+	size_t n;
+
+	if (fflush(spool) != 0 || ferror(spool) || fseek(spool, 0, SEEK_SET))
+		die("temporary file: write error:");
+	while ((n = fread(buf, 1, sizeof buf, spool)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			break;
+	if (ferror(spool))
+		die("temporary file: read error:");
+	fclose(spool);
+	xfshut(out, name);
+}

@@ -1,0 +1,165 @@
+/*
+ * yamldoc.c - libyaml document loading with located errors (yamldoc.h).
+ */
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+void
+yamldoc_load(struct yamldoc *y, const char *path, const char *text)
+{
+	yaml_parser_t p;
+	char *buf = NULL;
+	size_t len;
+
+	y->path = display_name(path);
+	if (text == NULL)
+		text = buf = read_whole_file(path, &len);
+	if (!yaml_parser_initialize(&p))
+		die("%s: cannot initialise the YAML parser", y->path);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text,
+	    strlen(text));
+	if (!yaml_parser_load(&p, &y->doc))
+		die("%s:%lu: invalid YAML: %s", y->path,
+		    (unsigned long)p.problem_mark.line + 1,
+		    p.problem ? p.problem : "syntax error");
+	yaml_parser_delete(&p);
+	free(buf);
+	if (yaml_document_get_root_node(&y->doc) == NULL)
+		die("%s: empty YAML document", y->path);
+}
+
+void
+yamldoc_free(struct yamldoc *y)
+{
+	yaml_document_delete(&y->doc);
+}
+
+yaml_node_t *
+yamldoc_root(struct yamldoc *y)
+{
+	return yaml_document_get_root_node(&y->doc);
+}
+
+yaml_node_t *
+yamldoc_node(struct yamldoc *y, int id)
+{
+	return yaml_document_get_node(&y->doc, id);
+}
+
+noreturn void
+yamldoc_die(struct yamldoc *y, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	die("%s:%lu: %s", y->path,
+	    n ? (unsigned long)n->start_mark.line + 1 : 1UL, msg);
+}
+
+const char *
+yamldoc_scalar(struct yamldoc *y, yaml_node_t *n, const char *what)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		yamldoc_die(y, n, "expected %s", what);
+	return (const char *)n->data.scalar.value;
+}
+
+long
+yamldoc_long(struct yamldoc *y, yaml_node_t *n, const char *key,
+    long min, long max)
+{
+	const char *s = yamldoc_scalar(y, n, "an integer");
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0')
+		yamldoc_die(y, n, "%s: '%s' is not an integer", key, s);
+	if (errno == ERANGE || v < min || v > max)
+		yamldoc_die(y, n, "%s: %s is out of range (expected %ld..%ld)",
+		    key, s, min, max);
+	return v;
+}
+
+double
+yamldoc_double(struct yamldoc *y, yaml_node_t *n, const char *key,
+    double min, double max)
+{
+	const char *s = yamldoc_scalar(y, n, "a number");
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || isnan(v))
+		yamldoc_die(y, n, "%s: '%s' is not a number", key, s);
+	if (errno == ERANGE || v < min || v > max)
+		yamldoc_die(y, n, "%s: %s is out of range (expected %g..%g)",
+		    key, s, min, max);
+	return v;
+}
+
+int
+yamldoc_bool(struct yamldoc *y, yaml_node_t *n, const char *key)
+{
+	const char *s = yamldoc_scalar(y, n, "true or false");
+
+	if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)
+		return 1;
+	if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)
+		return 0;
+	yamldoc_die(y, n, "%s: '%s' is not true or false", key, s);
+}
+
+yaml_node_t *
+yamldoc_get(struct yamldoc *y, yaml_node_t *m, const char *key)
+{
+	yaml_node_pair_t *pr;
+	yaml_node_t *k;
+
+	if (m == NULL || m->type != YAML_MAPPING_NODE)
+		yamldoc_die(y, m, "expected a mapping");
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+	    pr++) {
+		k = yamldoc_node(y, pr->key);
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yamldoc_node(y, pr->value);
+	}
+	return NULL;
+}
+
+void
+yamldoc_check_keys(struct yamldoc *y, yaml_node_t *m,
+    const char *const *allowed)
+{
+	yaml_node_pair_t *pr;
+	const char *const *a;
+	const char *key;
+
+	if (m == NULL || m->type != YAML_MAPPING_NODE)
+		yamldoc_die(y, m, "expected a mapping");
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+	    pr++) {
+		key = yamldoc_scalar(y, yamldoc_node(y, pr->key), "a key");
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a == NULL)
+			yamldoc_die(y, yamldoc_node(y, pr->key),
+			    "unknown key '%s'", key);
+	}
+}
