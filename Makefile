@@ -156,7 +156,7 @@ bench: deps
 
 # --- dependencies ------------------------------------------------------------
 DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libopenblas-dev bats
-DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy gnuplot-nox
+DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base
 deps:
 	@sh $(SRCDIR)/pipelines/deps.sh $(DEB_REQUIRED) -- $(DEB_OPTIONAL)
 
