@@ -128,6 +128,15 @@ $(BUILD)/mpi/comm_mpi.o: mpi/comm_mpi.c
 	@mkdir -p $(@D)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# unet-train alone carries the data-parallel layer, linked by mpicc when
+# MPI is on.
+COMM_OBJ := $(BUILD)/$(MPI_SRC:.c=.o)
+TRAIN_LD := $(if $(filter 1,$(MPI)),$(MPICC),$(CC))
+CPPFLAGS += -I$(SRCDIR)/mpi
+bin/unet-train: $(BUILD)/filters/unet-train.o $(COMM_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(TRAIN_LD) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+
 bin/%: $(BUILD)/filters/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)

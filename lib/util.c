@@ -15,6 +15,7 @@
 #include <time.h>
 
 const char *argv0 = "smearseg";
+int die_status = 1;
 static void (*die_hook)(void);
 
 void
@@ -69,7 +70,7 @@ die(const char *fmt, ...)
 	die_hook = NULL;
 	if (hook)
 		hook();
-	exit(1);
+	exit(die_status);
 }
 
 void *

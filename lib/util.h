@@ -18,6 +18,7 @@
 #define SMEARSEG_VERSION "0.1.0"
 
 extern const char *argv0;               /* program name for messages */
+extern int die_status;                  /* die()'s exit status, 1 */
 
 void setprogname(const char *argv0_full);
 noreturn void die(const char *fmt, ...)

@@ -1,0 +1,348 @@
+/*
+ * unet-infer - segment images with a trained U-Net.
+ *
+ * Reads PPM images (or RGB_LABEL tiles, whose picture planes are used) and
+ * writes one PGM class map per image: each pixel the class of highest
+ * probability.  Images of the model's input size go through the network
+ * as they are, in batches.  Larger (or smaller) images, such as whole
+ * smears, are cut into overlapping windows of the input size; the class
+ * probabilities of the windows are blended with weights that fall off
+ * towards each window's edge, so that no seam shows where windows meet,
+ * and only then decoded.  Parts of a window outside the image are filled
+ * with the training mean colour.
+ *
+ * --probs writes the blended probabilities of every image as one float32
+ * .npy array (images, height, width, classes); the images must then share
+ * one size.  Output is spooled: nothing is written unless every image
+ * was read cleanly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "image.h"
+#include "model.h"
+#include "npy.h"
+#include "threads.h"
+#include "util.h"
+
+struct cmdline {
+	const char *model, *input, *probs, *device;
+	int batch, threads, overlap, quiet;
+};
+
+static const struct cli_info info = {
+	"unet-infer",
+	"-m model [-b batch] [-j threads] [-O overlap] [-p probs.npy] [file]",
+	"Segment images (PPM, or RGB_LABEL tiles) with a trained U-Net; writes\n"
+	"one PGM class map per image.  Images larger than the model's input\n"
+	"are segmented in overlapping windows whose probabilities are blended.\n"
+	"\n"
+	"  -m, --model FILE     the model (safetensors, from unet-train)\n"
+	"  -b, --batch B        windows per forward pass (default 8)\n"
+	"  -j, --threads T      CPU threads (default 1)\n"
+	"  -O, --overlap PX     overlap of neighbouring windows (default 1/4\n"
+	"                       of the input size)\n"
+	"  -p, --probs FILE     also write the class probabilities as .npy\n"
+	"                       (images, height, width, classes), float32\n"
+	"  -d, --device NAME    cpu (default)\n"
+	"  -q, --quiet          no progress on standard error\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n",
+};
+
+static void
+parse_cmdline(int argc, char **argv, struct cmdline *cmd)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "overlap", required_argument, NULL, 'O' },
+		{ "probs", required_argument, NULL, 'p' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cli_begin(argc, argv, &info);
+	memset(cmd, 0, sizeof *cmd);
+	cmd->batch = 8;
+	cmd->threads = 1;
+	cmd->overlap = -1;
+	cmd->device = "cpu";
+	while ((c = getopt_long(argc, argv, ":hm:b:j:O:p:d:q", opts, NULL))
+	    != -1)
+		switch (c) {
+		case 'm': cmd->model = optarg; break;
+		case 'b':
+			cmd->batch = xstrtol(optarg, 1, 1024, "batch");
+			break;
+		case 'j':
+			cmd->threads = xstrtol(optarg, 1, 1024, "threads");
+			break;
+		case 'O':
+			cmd->overlap = xstrtol(optarg, 0, 100000, "overlap");
+			break;
+		case 'p': cmd->probs = optarg; break;
+		case 'd': cmd->device = optarg; break;
+		case 'q': cmd->quiet = 1; break;
+		default:
+			cli_common(c);
+		}
+	cli_max_operands(argc, optind, 1);
+	if (cmd->model == NULL)
+		cli_usage("--model is required");
+	cmd->input = optind < argc ? argv[optind] : "-";
+}
+
+// --- windows -----------------------------------------------------------------
+
+/* An image waiting for its windows, with the running blend. */
+struct pending {
+	struct img im;
+	float *acc;             /* h,w,K: weighted probability sums */
+	float *wsum;            /* h,w: sum of weights */
+	int left;               /* windows not yet run */
+};
+
+struct job {
+	int slot;               /* index into the pending ring */
+	int x0, y0;             /* window origin in the image */
+};
+
+struct infer {
+	struct cmdline cmd;
+	struct unet *net;
+	struct model_info norm;
+	int S, K, B;            /* window size, classes, batch */
+	int stride;
+	float *x, *probs;       /* B,S,S,3 and B,S,S,K */
+	float *wwin;            /* S,S blend weights */
+	struct pending *ring;   /* images in reading order */
+	int nring, cap, head;   /* head: first image not yet written */
+	struct job *jobs;
+	int njobs;
+	FILE *out;
+	float *allprobs;        /* for --probs: n,h,w,K */
+	size_t nall;
+	int done;
+};
+
+/* Window origins along a side of LEN: 0, stride, ..., with the last
+ * window flush with the far edge. */
+static int
+origins(int len, int S, int stride, int *o)
+{
+	int n = 0, p;
+
+	if (len <= S) {
+		o[0] = 0;
+		return 1;
+	}
+	for (p = 0; p + S < len; p += stride)
+		o[n++] = p;
+	o[n++] = len - S;
+	return n;
+}
+
+/* Blend weights: a pyramid, 1 at the centre falling linearly to a small
+ * floor at the border, so that a pixel takes most from the window that
+ * sees it best centred. */
+static void
+make_window(float *w, int S)
+{
+	for (int y = 0; y < S; y++)
+		for (int x = 0; x < S; x++) {
+			int dx = x < S - 1 - x ? x : S - 1 - x;
+			int dy = y < S - 1 - y ? y : S - 1 - y;
+			int d = dx < dy ? dx : dy;
+			w[y * S + x] = (d + 1.0f) / (S / 2.0f);
+			if (w[y * S + x] > 1)
+				w[y * S + x] = 1;
+		}
+}
+
+/* Write the finished image at the head of the ring. */
+static void
+finish(struct infer *f, struct pending *p)
+{
+	int w = p->im.width, h = p->im.height, K = f->K;
+	struct img map;
+	size_t i;
+
+	img_alloc(&map, w, h, IMG_GRAY);
+	for (i = 0; i < (size_t)w * h; i++) {
+		float *a = p->acc + i * K, inv = 1 / p->wsum[i];
+		int best = 0;
+		for (int c = 0; c < K; c++) {
+			a[c] *= inv;
+			if (a[c] > a[best])
+				best = c;
+		}
+		map.data[i] = (unsigned char)best;
+	}
+	img_write(f->out, "<stdout>", &map);
+	img_free(&map);
+	if (f->cmd.probs) {
+		size_t n = (size_t)w * h * K;
+		f->allprobs = xrealloc(f->allprobs, (f->nall + n) *
+		    sizeof(float));
+		memcpy(f->allprobs + f->nall, p->acc, n * sizeof(float));
+		f->nall += n;
+	}
+	f->done++;
+	img_free(&p->im);
+	free(p->acc);
+	free(p->wsum);
+}
+
+/* Run the queued windows through the network and blend the results. */
+static void
+run_jobs(struct infer *f)
+{
+	int S = f->S, K = f->K, n = f->njobs;
+	size_t px = (size_t)S * S;
+
+	if (n == 0)
+		return;
+	#pragma omp parallel for schedule(static)
+	for (int j = 0; j < n; j++) {
+		const struct job *jb = &f->jobs[j];
+		const struct img *im = &f->ring[jb->slot].im;
+		float *x = f->x + j * px * 3;
+		for (int y = 0; y < S; y++)
+			for (int xx = 0; xx < S; xx++) {
+				int iy = jb->y0 + y, ix = jb->x0 + xx;
+				float *o = x + ((size_t)y * S + xx) * 3;
+				if (iy >= im->height || ix >= im->width) {
+					o[0] = o[1] = o[2] = 0;
+					continue;
+				}
+				const unsigned char *s = im->data +
+				    ((size_t)iy * im->width + ix) * im->depth;
+				for (int c = 0; c < 3; c++)
+					o[c] = (s[c] - f->norm.mean[c]) /
+					    f->norm.std[c];
+			}
+	}
+	unet_forward(f->net, f->x, n);
+	unet_probs(f->net, f->probs);
+	for (int j = 0; j < n; j++) {
+		const struct job *jb = &f->jobs[j];
+		struct pending *p = &f->ring[jb->slot];
+		for (int y = 0; y < S && jb->y0 + y < p->im.height; y++)
+			for (int xx = 0; xx < S && jb->x0 + xx < p->im.width;
+			    xx++) {
+				size_t o = (size_t)(jb->y0 + y) * p->im.width +
+				    jb->x0 + xx;
+				float w = f->wwin[y * S + xx];
+				const float *pr = f->probs +
+				    ((size_t)j * px + (size_t)y * S + xx) * K;
+				for (int c = 0; c < K; c++)
+					p->acc[o * K + c] += w * pr[c];
+				p->wsum[o] += w;
+			}
+		p->left--;
+	}
+	f->njobs = 0;
+	while (f->head < f->nring && f->ring[f->head].left == 0)
+		finish(f, &f->ring[f->head++]);
+}
+
+/* Queue the windows of the image just read into ring slot SLOT. */
+static void
+queue_image(struct infer *f, int slot)
+{
+	struct pending *p = &f->ring[slot];
+	int ox[4096], oy[4096], nx, ny;
+
+	if (p->im.width > 4096 * f->stride || p->im.height > 4096 * f->stride)
+		die("%s: image %d is too large (%dx%d)",
+		    display_name(f->cmd.input), slot + 1, p->im.width,
+		    p->im.height);
+	nx = origins(p->im.width, f->S, f->stride, ox);
+	ny = origins(p->im.height, f->S, f->stride, oy);
+	p->acc = xcalloc((size_t)p->im.width * p->im.height * f->K,
+	    sizeof(float));
+	p->wsum = xcalloc((size_t)p->im.width * p->im.height, sizeof(float));
+	p->left = nx * ny;
+	for (int j = 0; j < ny; j++)
+		for (int i = 0; i < nx; i++) {
+			f->jobs[f->njobs++] = (struct job){ slot, ox[i], oy[j] };
+			if (f->njobs == f->B)
+				run_jobs(f);
+		}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct infer f = { 0 };
+	struct img_reader r;
+	struct st_file sf;
+	const struct nn_ops *ops;
+	int first_w = 0, first_h = 0;
+
+	parse_cmdline(argc, argv, &f.cmd);
+	threads_set(f.cmd.threads);
+	if ((ops = nn_ops_get(f.cmd.device)) == NULL)
+		die("unknown device '%s' (this build has: cpu)", f.cmd.device);
+	f.B = f.cmd.batch;
+	f.net = model_read(f.cmd.model, f.B, 0, ops, &sf, &f.norm);
+	st_free(&sf);
+	f.S = f.net->cfg.input_w;
+	f.K = f.net->cfg.classes;
+	if (f.cmd.overlap < 0)
+		f.cmd.overlap = f.S / 4;
+	if (f.cmd.overlap >= f.S)
+		die("overlap %d must be less than the window size %d",
+		    f.cmd.overlap, f.S);
+	f.stride = f.S - f.cmd.overlap;
+	f.x = xmalloc_array((size_t)f.B * f.S * f.S * 3, sizeof(float));
+	f.probs = xmalloc_array((size_t)f.B * f.S * f.S * f.K, sizeof(float));
+	f.wwin = xmalloc_array((size_t)f.S * f.S, sizeof(float));
+	make_window(f.wwin, f.S);
+	f.jobs = xmalloc_array(f.B, sizeof *f.jobs);
+	f.out = spool_open();
+
+	img_open(&r, f.cmd.input);
+	for (;;) {
+		if (f.nring == f.cap) {
+			f.cap = f.cap ? 2 * f.cap : 16;
+			f.ring = xrealloc(f.ring, f.cap * sizeof *f.ring);
+		}
+		memset(&f.ring[f.nring], 0, sizeof f.ring[0]);
+		if (!img_read(&r, &f.ring[f.nring].im, IMG_RGB | IMG_LABEL))
+			break;
+		const struct img *im = &f.ring[f.nring].im;
+		if (f.cmd.probs && f.nring > 0 &&
+		    (im->width != first_w || im->height != first_h))
+			die("%s: image %d is %dx%d, image 1 %dx%d: --probs "
+			    "needs one size", r.name, r.count, im->width,
+			    im->height, first_w, first_h);
+		first_w = f.nring ? first_w : im->width;
+		first_h = f.nring ? first_h : im->height;
+		queue_image(&f, f.nring++);
+		if (!f.cmd.quiet && isatty(2))
+			fprintf(stderr, "\r%s: %d images", argv0, f.done);
+	}
+	run_jobs(&f);
+	img_close(&r);
+	if (!f.cmd.quiet && isatty(2))
+		fprintf(stderr, "\r%s: %d images\n", argv0, f.done);
+	if (f.cmd.probs) {
+		struct tensor t = { .dtype = DTYPE_F32, .ndim = 4,
+		    .shape = { f.done, first_h, first_w, f.K },
+		    .data = f.allprobs };
+		npy_write(f.cmd.probs, &t);
+	}
+	spool_commit(f.out, stdout, "<stdout>");
+	unet_free(f.net);
+	return 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * tileset.c - tiles in memory and train-time augmentation (tileset.h).
+ *
+ * The augmentation is one inverse mapping per output pixel: undo the
+ * quarter turn and flips (exact, integer), then the zoom (bilinear for the
+ * picture, nearest for the label).  Colour changes act on the picture
+ * alone: contrast about the tile's mean, brightness, and a per-channel
+ * gain that imitates stain differences between slides.
+ */
+#include "tileset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "util.h"
+
+void
+tileset_load(struct tileset *ts, const char *path, int w, int h)
+{
+	struct img_reader r;
+	struct img im = { 0 };
+	size_t cap = 0, tile = (size_t)w * h * 4;
+
+	img_open(&r, path);
+	ts->name = r.name;
+	ts->n = 0;
+	ts->w = w;
+	ts->h = h;
+	ts->data = NULL;
+	while (img_read(&r, &im, IMG_LABEL)) {
+		if (im.width != w || im.height != h)
+			die("%s: tile %d is %dx%d, the network takes %dx%d",
+			    r.name, r.count, im.width, im.height, w, h);
+		if ((size_t)ts->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			ts->data = xrealloc(ts->data, cap * tile);
+		}
+		memcpy(ts->data + (size_t)ts->n * tile, im.data, tile);
+		ts->n++;
+	}
+	img_free(&im);
+	img_close(&r);
+}
+
+void
+tileset_free(struct tileset *ts)
+{
+	free(ts->data);
+	ts->data = NULL;
+	ts->n = 0;
+}
+
+void
+tileset_class_counts(const struct tileset *ts, int nclass, uint64_t *counts)
+{
+	size_t i, npix = (size_t)ts->n * ts->w * ts->h;
+
+	for (i = 0; i < npix; i++) {
+		int c = ts->data[i * 4 + 3];
+		if (c < nclass)
+			counts[c]++;
+	}
+}
+
+void
+tileset_mean_std(const struct tileset *ts, float mean[3], float std[3])
+{
+	size_t i, npix = (size_t)ts->n * ts->w * ts->h;
+	double s[3] = { 0 }, s2[3] = { 0 };
+	int c;
+
+	for (i = 0; i < npix; i++)
+		for (c = 0; c < 3; c++) {
+			double v = ts->data[i * 4 + c];
+			s[c] += v;
+			s2[c] += v * v;
+		}
+	for (c = 0; c < 3; c++) {
+		double m = npix ? s[c] / npix : 0;
+		double var = npix ? s2[c] / npix - m * m : 0;
+		mean[c] = (float)m;
+		std[c] = (float)(var > 1 ? sqrt(var) : 1);
+	}
+}
+
+/* Uniform in [1 - f, 1 + f]. */
+static float
+jitter(struct rng *r, float f)
+{
+	return f > 0 ? (float)(1 + f * (2 * rng_uniform(r) - 1)) : 1;
+}
+
+void
+tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
+    int w, int h, const float mean[3], const float std[3],
+    const struct augment *a, struct rng *r)
+{
+	int flipx = 0, flipy = 0, rot = 0, xx, yy, c, k;
+	float zoom = 1, bright = 1, contrast = 1, gain[3] = { 1, 1, 1 };
+	float tmean[3] = { 0 }, mul[3], add[3];
+	size_t i, npix = (size_t)w * h;
+
+	if (a != NULL) {
+		flipx = a->flip && rng_below(r, 2);
+		flipy = a->flip && rng_below(r, 2);
+		rot = a->rot90 && w == h ? (int)rng_below(r, 4) : 0;
+		zoom = jitter(r, a->scale);
+		bright = jitter(r, a->color);
+		contrast = jitter(r, a->color);
+		for (c = 0; c < 3; c++)
+			gain[c] = jitter(r, a->stain);
+	}
+	/* colour: v' = ((v - m) * contrast + m) * bright * gain, folded into
+	 * one multiply-add per channel with the normalisation */
+	if (contrast != 1) {
+		for (i = 0; i < npix; i++)
+			for (c = 0; c < 3; c++)
+				tmean[c] += tile[i * 4 + c];
+		for (c = 0; c < 3; c++)
+			tmean[c] /= npix;
+	}
+	for (c = 0; c < 3; c++) {
+		float g = bright * gain[c];
+		mul[c] = contrast * g / std[c];
+		add[c] = ((1 - contrast) * tmean[c] * g - mean[c]) / std[c];
+	}
+
+	for (yy = 0; yy < h; yy++)
+		for (xx = 0; xx < w; xx++) {
+			/* undo the quarter turn and the flips: integer, exact */
+			int u = xx, v = yy, t;
+			for (k = 0; k < rot; k++) {
+				t = u;
+				u = v;
+				v = w - 1 - t;
+			}
+			if (flipx)
+				u = w - 1 - u;
+			if (flipy)
+				v = h - 1 - v;
+			float *px = x + ((size_t)yy * w + xx) * 3;
+			uint8_t *py = y + (size_t)yy * w + xx;
+			if (zoom == 1) {
+				const unsigned char *s = tile +
+				    ((size_t)v * w + u) * 4;
+				for (c = 0; c < 3; c++)
+					px[c] = s[c] * mul[c] + add[c];
+				*py = s[3];
+				continue;
+			}
+			/* undo the zoom about the centre */
+			float fu = (u + 0.5f - w / 2.0f) / zoom + w / 2.0f - 0.5f;
+			float fv = (v + 0.5f - h / 2.0f) / zoom + h / 2.0f - 0.5f;
+			int nu = (int)floorf(fu + 0.5f), nv = (int)floorf(fv + 0.5f);
+			if (nu < 0 || nv < 0 || nu >= w || nv >= h) {
+				for (c = 0; c < 3; c++)
+					px[c] = 0;
+				*py = 255;
+				continue;
+			}
+			*py = tile[((size_t)nv * w + nu) * 4 + 3];
+			int u0 = (int)floorf(fu), v0 = (int)floorf(fv);
+			float du = fu - u0, dv = fv - v0;
+			int u1 = u0 + 1, v1 = v0 + 1;
+			u0 = u0 < 0 ? 0 : u0, v0 = v0 < 0 ? 0 : v0;
+			u1 = u1 >= w ? w - 1 : u1, v1 = v1 >= h ? h - 1 : v1;
+			for (c = 0; c < 3; c++) {
+				float p00 = tile[((size_t)v0 * w + u0) * 4 + c];
+				float p01 = tile[((size_t)v0 * w + u1) * 4 + c];
+				float p10 = tile[((size_t)v1 * w + u0) * 4 + c];
+				float p11 = tile[((size_t)v1 * w + u1) * 4 + c];
+				float s = (p00 * (1 - du) + p01 * du) * (1 - dv) +
+				    (p10 * (1 - du) + p11 * du) * dv;
+				px[c] = s * mul[c] + add[c];
+			}
+		}
+}

@@ -1,0 +1,44 @@
+/*
+ * comm.h - the data-parallel layer of unet-train.
+ *
+ * Under `mpirun -np N unet-train ...` every rank holds a full replica of
+ * the model and trains on its shard of the data; after each backward pass
+ * the gradients, kept in one contiguous buffer, are averaged with one
+ * MPI_Allreduce, so every replica takes the same Adam step.  Rank 0 alone
+ * logs and writes checkpoints.
+ *
+ * Built without MPI (comm_none.c) the same calls exist and do nothing:
+ * rank 0 of 1, so the single-process path is the same code.
+ *
+ * Failure: a rank that dies through die() (or exits in any other way
+ * before comm_finalize) aborts the whole job with MPI_Abort, and its
+ * messages carry "rank R", so that no rank hangs in a collective waiting
+ * for a partner that is gone.
+ */
+#ifndef SMEARSEG_COMM_H
+#define SMEARSEG_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct comm {
+	int rank;
+	int size;
+};
+
+/* Start the layer; names the program "PROG (rank R)" when size > 1. */
+void comm_init(int *argc, char ***argv, struct comm *c);
+void comm_finalize(void);
+/* 1 if the layer was built with MPI. */
+int comm_have_mpi(void);
+
+/* BUF[0..n) = mean over ranks of BUF[0..n), in place. */
+void comm_allreduce_mean(float *buf, size_t n);
+/* In-place sums of doubles and of 64-bit counts (metrics). */
+void comm_allreduce_sum_f64(double *buf, size_t n);
+void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
+/* Copy BYTES bytes of BUF from rank 0 to every rank. */
+void comm_bcast(void *buf, size_t bytes);
+void comm_barrier(void);
+
+#endif

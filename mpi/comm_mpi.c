@@ -1,0 +1,149 @@
+/*
+ * comm_mpi.c - the data-parallel layer on MPI (see comm.h).
+ *
+ * Every MPI call goes through MPI_CHECK, which turns a failure into one
+ * message naming the call, the place and MPI's own error string, and then
+ * aborts the job: the communicator's handler is MPI_ERRORS_RETURN so that
+ * the check sees the codes.  Buffers larger than INT_MAX elements are sent
+ * in chunks, since MPI counts are ints.
+ */
+#include "comm.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <mpi.h>
+
+#include "util.h"
+
+static int mpi_rank, mpi_size, finalized = 1;
+static char progname_buf[128];
+
+/* Report a failed call and abort every rank. */
+static void
+mpi_fail(int err, const char *call, const char *file, int line)
+{
+	char msg[MPI_MAX_ERROR_STRING];
+	int len = 0;
+
+	MPI_Error_string(err, msg, &len);
+	warn("%s:%d: %s failed: %s", file, line, call, msg);
+	finalized = 1;
+	MPI_Abort(MPI_COMM_WORLD, 1);
+	exit(1);
+}
+
+#define MPI_CHECK(x) do { \
+	int mpi_check_err_ = (x); \
+	if (mpi_check_err_ != MPI_SUCCESS) \
+		mpi_fail(mpi_check_err_, #x, __FILE__, __LINE__); \
+} while (0)
+
+/* exit() before comm_finalize (die(), or a stray exit) takes the whole job
+ * down instead of leaving the other ranks waiting in a collective.  A
+ * single process just finalizes, so its error stays one line. */
+static void
+abort_unfinished(void)
+{
+	if (finalized)
+		return;
+	finalized = 1;
+	fflush(stderr);
+	if (mpi_size > 1)
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	else
+		MPI_Finalize();         /* alone: nobody to wake, no banner */
+}
+
+void
+comm_init(int *argc, char ***argv, struct comm *c)
+{
+	int inited = 0;
+
+	MPI_Initialized(&inited);
+	if (!inited)
+		MPI_CHECK(MPI_Init(argc, argv));
+	finalized = 0;
+	atexit(abort_unfinished);
+	MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+	MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &mpi_rank));
+	MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &mpi_size));
+	if (mpi_size > 1) {
+		snprintf(progname_buf, sizeof progname_buf, "%s (rank %d)",
+		    argv0, mpi_rank);
+		argv0 = progname_buf;
+	}
+	c->rank = mpi_rank;
+	c->size = mpi_size;
+}
+
+void
+comm_finalize(void)
+{
+	if (finalized)
+		return;
+	finalized = 1;
+	MPI_Finalize();
+}
+
+int
+comm_have_mpi(void)
+{
+	return 1;
+}
+
+void
+comm_allreduce_mean(float *buf, size_t n)
+{
+	size_t i, off, k;
+	float scale;
+
+	if (mpi_size == 1)
+		return;
+	for (off = 0; off < n; off += k) {
+		k = n - off > INT_MAX ? INT_MAX : n - off;
+		MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k,
+		    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+	}
+	scale = 1.0f / mpi_size;
+	for (i = 0; i < n; i++)
+		buf[i] *= scale;
+}
+
+void
+comm_allreduce_sum_f64(double *buf, size_t n)
+{
+	if (mpi_size > 1)
+		MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE,
+		    MPI_SUM, MPI_COMM_WORLD));
+}
+
+void
+comm_allreduce_sum_u64(uint64_t *buf, size_t n)
+{
+	if (mpi_size > 1)
+		MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_UINT64_T,
+		    MPI_SUM, MPI_COMM_WORLD));
+}
+
+void
+comm_bcast(void *buf, size_t bytes)
+{
+	size_t off, k;
+
+	if (mpi_size == 1)
+		return;
+	for (off = 0; off < bytes; off += k) {
+		k = bytes - off > INT_MAX ? INT_MAX : bytes - off;
+		MPI_CHECK(MPI_Bcast((char *)buf + off, (int)k, MPI_BYTE, 0,
+		    MPI_COMM_WORLD));
+	}
+}
+
+void
+comm_barrier(void)
+{
+	if (mpi_size > 1)
+		MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# This script tests: unet-infer
+# Also requires: unet-train, seg-eval, netpbm (pamchannel, pamsplit, pnmcat)
+
+load test_helper
+
+F=$BATS_TEST_DIRNAME/fixtures/unet
+C=$TOP/share/unet-tiny.yaml
+
+setup_file() {
+	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -e 3 \
+	    -o "$BATS_FILE_TMPDIR/m.st"
+}
+
+M() { echo "$BATS_FILE_TMPDIR/m.st"; }
+
+@test "unet-infer: one PGM class map per tile" {
+	run --separate-stderr bash -c "unet-infer -m '$(M)' '$F/val.pam' | pamfile -count"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"4 images"* ]]
+	unet-infer -m "$(M)" "$F/val.pam" | pamfile | grep -q "PGM raw, 32 by 32"
+}
+
+@test "unet-infer: PPM pictures give the same maps as their tiles" {
+	unet-infer -m "$(M)" "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	cd "$BATS_TEST_TMPDIR" && pamsplit "$F/val.pam" t%d.pam 2>/dev/null
+	for i in 0 1 2 3; do pamchannel -tupletype RGB 0 1 2 <t$i.pam | pamtopnm; done >v.ppm
+	unet-infer -m "$(M)" v.ppm | cmp - a.pgm
+}
+
+@test "unet-infer: batch size does not change the maps" {
+	unet-infer -m "$(M)" -b 1 "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	unet-infer -m "$(M)" -b 3 "$F/val.pam" | cmp - "$BATS_TEST_TMPDIR/a.pgm"
+}
+
+@test "unet-infer: --probs writes softmax probabilities that NumPy loads" {
+	unet-infer -m "$(M)" -p "$BATS_TEST_TMPDIR/p.npy" "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	run tensor-info "$BATS_TEST_TMPDIR/p.npy"
+	[[ "$output" == *"F32 4x32x32x10"* ]]
+	py=$(numpy_python) || skip "no python3 with numpy"
+	run "$py" -c 'import numpy as np, sys
+p = np.load(sys.argv[1]); s = p.sum(-1)
+print(p.dtype, abs(s - 1).max() < 1e-5, (p >= 0).all())' "$BATS_TEST_TMPDIR/p.npy"
+	[ "$output" = "float32 True True" ]
+}
+
+@test "unet-infer: the map is the argmax of the probabilities" {
+	py=$(numpy_python) || skip "no python3 with numpy"
+	unet-infer -m "$(M)" -b 4 -p "$BATS_TEST_TMPDIR/p.npy" "$F/val.pam" | pamsplit - "$BATS_TEST_TMPDIR/m%d.pgm" 2>/dev/null
+	run "$py" -c 'import numpy as np, sys
+p = np.load(sys.argv[1]); ok = True
+for i in range(p.shape[0]):
+    raw = open(sys.argv[2] % i, "rb").read()[-32 * 32:]
+    m = np.frombuffer(raw, np.uint8).reshape(32, 32)
+    ok &= bool((p[i].argmax(-1) == m).all())
+print(ok)' "$BATS_TEST_TMPDIR/p.npy" "$BATS_TEST_TMPDIR/m%d.pgm"
+	[ "$output" = "True" ]
+}
+
+@test "unet-infer: a large image is tiled; with no overlap it equals its tiles" {
+	cd "$BATS_TEST_TMPDIR" && pamsplit "$F/val.pam" t%d.pam 2>/dev/null
+	for i in 0 1; do pamchannel -tupletype RGB 0 1 2 <t$i.pam | pamtopnm >p$i.ppm; done
+	pnmcat -lr p0.ppm p1.ppm >wide.ppm
+	unet-infer -m "$(M)" -O 0 wide.ppm >wide.pgm
+	run pamfile wide.pgm
+	[[ "$output" == *"PGM raw, 64 by 32"* ]]
+	unet-infer -m "$(M)" p0.ppm >m0.pgm
+	unet-infer -m "$(M)" p1.ppm >m1.pgm
+	pnmcat -lr m0.pgm m1.pgm | cmp - wide.pgm
+}
+
+@test "unet-infer: odd sizes, smaller than a window and with overlap" {
+	cd "$BATS_TEST_TMPDIR" && pamsplit "$F/val.pam" t%d.pam 2>/dev/null
+	pamchannel -tupletype RGB 0 1 2 <t0.pam | pamtopnm | pamcut -width 20 -height 13 >small.ppm
+	run unet-infer -m "$(M)" small.ppm
+	[ "$status" -eq 0 ]
+	unet-infer -m "$(M)" small.ppm | pamfile | grep -q "20 by 13"
+	pamchannel -tupletype RGB 0 1 2 <t0.pam | pamtopnm >p0.ppm
+	pnmcat -tb p0.ppm p0.ppm p0.ppm | pnmcat -lr - p0.ppm >odd.ppm
+	unet-infer -m "$(M)" -O 7 odd.ppm | pamfile | grep -q "64 by 96"
+}
+
+@test "unet-infer: --probs needs images of one size" {
+	cd "$BATS_TEST_TMPDIR" && pamsplit "$F/val.pam" t%d.pam 2>/dev/null
+	pamchannel -tupletype RGB 0 1 2 <t0.pam | pamtopnm >p0.ppm
+	{ cat p0.ppm; pamcut -width 16 p0.ppm; } >two.ppm
+	run --separate-stderr unet-infer -m "$(M)" -p p.npy two.ppm
+	assert_fails_cleanly "two.ppm: image 2 is 16x32, image 1 32x32: --probs needs one size"
+	[ ! -e p.npy ]
+}
+
+@test "unet-infer: a corrupt or truncated model" {
+	head -c 1000 "$(M)" >"$BATS_TEST_TMPDIR/t.st"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/t.st" "$F/val.pam"
+	assert_fails_cleanly "t.st:"
+	echo "not a model" >"$BATS_TEST_TMPDIR/x.st"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/x.st" "$F/val.pam"
+	assert_fails_cleanly "x.st:"
+}
+
+@test "unet-infer: a model of the wrong shape" {
+	unet-train -q -c "$TOP/share/unet-tiny.yaml" -t "$F/train.pam" -v "$F/val.pam" -e 1 \
+	    -o "$BATS_TEST_TMPDIR/m.st"
+	# swap in a config with other widths: the tensors no longer fit
+	run --separate-stderr bash -c "tensor-info -m '$BATS_TEST_TMPDIR/m.st' | grep -c 'widths: \\[4, 8\\]'"
+	[ "$output" = 1 ]
+	sed 's/widths: \[4, 8\]/widths: [4, 9]/' "$BATS_TEST_TMPDIR/m.st" >"$BATS_TEST_TMPDIR/w.st"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/w.st" "$F/val.pam"
+	assert_fails_cleanly "w.st: tensor 'enc1.conv0.weight' is not F32 of shape"
+}
+
+@test "unet-infer: not a smearseg model" {
+	printf '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' >"$BATS_TEST_TMPDIR/h"
+	n=$(stat -c %s "$BATS_TEST_TMPDIR/h")
+	{ printf "$(printf '\\x%02x' $n)\0\0\0\0\0\0\0"; cat "$BATS_TEST_TMPDIR/h"; printf '\0\0\0\0'; } >"$BATS_TEST_TMPDIR/o.st"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/o.st" "$F/val.pam"
+	assert_fails_cleanly "o.st: not a smearseg model (metadata 'format' is missing)"
+}
+
+@test "unet-infer: needs a model" {
+	run --separate-stderr unet-infer "$F/val.pam"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "unet-infer: --model is required" ]
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# This script tests: unet-train
+# Also requires: tensor-info, tensor-diff, unet-infer, seg-eval
+
+load test_helper
+
+F=$BATS_TEST_DIRNAME/fixtures/unet
+C=$TOP/share/unet-tiny.yaml
+
+train() {
+	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" "$@"
+}
+
+@test "unet-train: trains, logs, and writes a model with its metadata" {
+	run --separate-stderr unet-train -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$BATS_TEST_TMPDIR/m.st" -e 3 -C "$BATS_TEST_TMPDIR/ck"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"7514 parameters, 16 train / 4 val tiles"* ]]
+	[[ "$stderr" == *"epoch 3/3: loss"* ]]
+	run wc -l <"$BATS_TEST_TMPDIR/ck/train.jsonl"
+	[ "$output" -eq 3 ]
+	run tensor-info -m "$BATS_TEST_TMPDIR/m.st"
+	[[ "$output" == *"format=smearseg-unet"* ]]
+	[[ "$output" == *"input.mean=["* ]]
+	[[ "$output" == *'classes=[{"index":0,"name":"background"'* ]]
+	[[ "$output" == *'training.history=[{"epoch": 1,'* ]]
+	[[ "$output" == *"head.weight F32 10x4x1x1"* ]]
+}
+
+@test "unet-train: the log has one JSON object per epoch" {
+	train -o "$BATS_TEST_TMPDIR/m.st" -e 2 -l "$BATS_TEST_TMPDIR/log.jsonl"
+	py=$(numpy_python) || skip "no python3"
+	run "$py" -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jsonl"
+	[ "$output" = "2 2 ['epoch', 'lr', 'ranks', 'seconds', 'train_loss', 'val_loss', 'val_mean_iou', 'val_pixel_accuracy']" ]
+}
+
+@test "unet-train: --out holds the best epoch by validation mean IoU" {
+	train -o "$BATS_TEST_TMPDIR/m.st" -e 4 -l "$BATS_TEST_TMPDIR/log.jsonl"
+	best=$(sed 's/.*"epoch": \([0-9]*\).*"val_mean_iou": \([0-9.]*\).*/\2 \1/' \
+	    "$BATS_TEST_TMPDIR/log.jsonl" | sort -k1,1 -s -n -r | head -1)
+	run tensor-info -m "$BATS_TEST_TMPDIR/m.st"
+	[[ "$output" == *"training.best_val_mean_iou=${best% *}"* ]]
+	[[ "$output" == *"training.best_epoch=${best#* }"* ]]
+	# and the model really scores that on the validation tiles
+	unet-infer -m "$BATS_TEST_TMPDIR/m.st" "$F/val.pam" >"$BATS_TEST_TMPDIR/p.pgm"
+	run seg-eval "$F/val.pam" "$BATS_TEST_TMPDIR/p.pgm"
+	[[ "$output" == *"mean_iou: ${best% *}"* ]]
+}
+
+@test "unet-train: resume is exact (4 epochs = 2 + resume + 2)" {
+	train -o "$BATS_TEST_TMPDIR/a.st" -e 4 -C "$BATS_TEST_TMPDIR/cka" -j 1
+	train -o "$BATS_TEST_TMPDIR/b.st" -e 2 -C "$BATS_TEST_TMPDIR/ckb" -j 1
+	train -o "$BATS_TEST_TMPDIR/b.st" -e 4 -r "$BATS_TEST_TMPDIR/ckb" -j 1
+	cmp "$BATS_TEST_TMPDIR/a.st" "$BATS_TEST_TMPDIR/b.st"
+	cmp "$BATS_TEST_TMPDIR/cka/checkpoint.safetensors" "$BATS_TEST_TMPDIR/ckb/checkpoint.safetensors"
+}
+
+@test "unet-train: the same seed gives the same model, another seed another" {
+	train -o "$BATS_TEST_TMPDIR/a.st" -e 1 -s 5
+	train -o "$BATS_TEST_TMPDIR/b.st" -e 1 -s 5
+	train -o "$BATS_TEST_TMPDIR/c.st" -e 1 -s 6
+	cmp "$BATS_TEST_TMPDIR/a.st" "$BATS_TEST_TMPDIR/b.st"
+	run tensor-diff -q "$BATS_TEST_TMPDIR/a.st" "$BATS_TEST_TMPDIR/c.st"
+	[ "$status" -eq 1 ]
+}
+
+@test "unet-train: --half writes F16 weights that unet-infer reads" {
+	train -o "$BATS_TEST_TMPDIR/h.st" -e 2 --half
+	run tensor-info "$BATS_TEST_TMPDIR/h.st"
+	[[ "$output" == *"head.weight F16 10x4x1x1"* ]]
+	run unet-infer -m "$BATS_TEST_TMPDIR/h.st" "$F/val.pam"
+	[ "$status" -eq 0 ]
+}
+
+@test "unet-train: a NaN loss stops training and leaves the checkpoint alone" {
+	train -o "$BATS_TEST_TMPDIR/m.st" -e 1 -C "$BATS_TEST_TMPDIR/ck"
+	ck="$BATS_TEST_TMPDIR/ck/checkpoint.safetensors"
+	# the last 4 bytes are the last element of head.bias: make it a NaN
+	printf '\377\377\377\177' | dd of="$ck" bs=1 seek=$(($(stat -c %s "$ck") - 4)) \
+	    conv=notrunc 2>/dev/null
+	cp "$ck" "$BATS_TEST_TMPDIR/before.st"
+	cp "$BATS_TEST_TMPDIR/m.st" "$BATS_TEST_TMPDIR/m-before.st"
+	run --separate-stderr unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$BATS_TEST_TMPDIR/m.st" -e 3 -r "$BATS_TEST_TMPDIR/ck"
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"the training loss is nan at epoch 2 step 1; stopped"*"the last good checkpoint is in"* ]]
+	cmp "$ck" "$BATS_TEST_TMPDIR/before.st"
+	cmp "$BATS_TEST_TMPDIR/m.st" "$BATS_TEST_TMPDIR/m-before.st"
+	[ "$(ls -A "$BATS_TEST_TMPDIR/ck")" = "$(printf 'checkpoint.safetensors\ntrain.jsonl')" ]
+}
+
+@test "unet-train: tiles of the wrong size" {
+	run --separate-stderr unet-train -c "$TOP/share/unet.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$BATS_TEST_TMPDIR/m.st"
+	assert_fails_cleanly "train.pam: tile 1 is 32x32, the network takes 224x224"
+	[ ! -e "$BATS_TEST_TMPDIR/m.st" ]
+}
+
+@test "unet-train: fewer tiles than a batch" {
+	run --separate-stderr unet-train -c "$C" -t "$F/val.pam" -v "$F/val.pam" \
+	    -o "$BATS_TEST_TMPDIR/m.st" -b 8
+	assert_fails_cleanly "val.pam: 4 tiles, fewer than one global batch (8 x 1 ranks)"
+}
+
+@test "unet-train: an unknown config key names the file and line" {
+	printf 'model:\n  input_size: 32\n  widthz: [4]\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run --separate-stderr unet-train -c "$BATS_TEST_TMPDIR/bad.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$BATS_TEST_TMPDIR/m.st"
+	assert_fails_cleanly "bad.yaml:3: unknown key 'widthz'"
+}
+
+@test "unet-train: resume from a directory without a checkpoint" {
+	run --separate-stderr unet-train -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$BATS_TEST_TMPDIR/m.st" -r "$BATS_TEST_TMPDIR/none"
+	assert_fails_cleanly "none/checkpoint.safetensors: No such file or directory"
+}
+
+@test "unet-train: a model file is not a checkpoint" {
+	train -o "$BATS_TEST_TMPDIR/m.st" -e 1
+	mkdir "$BATS_TEST_TMPDIR/ck"
+	cp "$BATS_TEST_TMPDIR/m.st" "$BATS_TEST_TMPDIR/ck/checkpoint.safetensors"
+	run --separate-stderr unet-train -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$BATS_TEST_TMPDIR/m2.st" -r "$BATS_TEST_TMPDIR/ck"
+	assert_fails_cleanly "not a checkpoint (optimizer or RNG state missing"
+}
+
+@test "unet-train: missing required options" {
+	run --separate-stderr unet-train -c "$C"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "unet-train: --config, --train, --val and --out are required" ]
+}
