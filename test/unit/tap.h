@@ -15,7 +15,7 @@
 
 static int tap_n, tap_failed;
 
-__attribute__((format(printf, 2, 3)))
+__attribute__((format(printf, 2, 3), unused))
 static int
 tap_ok(int cond, const char *fmt, ...)
 {
@@ -32,20 +32,20 @@ tap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
-static void
+__attribute__((unused)) static void
 tap_skip(const char *why)
 {
 	printf("ok %d # skip %s\n", ++tap_n, why);
 }
 
 /* |got - want| <= atol + rtol*|want| */
-static int
+__attribute__((unused)) static int
 tap_close(double got, double want, double atol, double rtol)
 {
 	return fabs(got - want) <= atol + rtol * fabs(want);
 }
 
-static int
+__attribute__((unused)) static int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);
