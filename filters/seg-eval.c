@@ -6,7 +6,9 @@
  * labelled 255 (ignore) are not scored.  Prints YAML: pixel accuracy, mean
  * IoU over the classes present in the truth, IoU and Dice per class, the
  * confusion matrix (rows = truth, columns = prediction); or, with --tsv,
- * a table.  Nothing is printed unless both streams read cleanly.
+ * a table.  With --binary every class but background counts as one class,
+ * "cell", which scores a model against masks that mark cells without
+ * their types.  Nothing is printed unless both streams read cleanly.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -23,6 +25,7 @@
 struct cmdline {
 	const char *truth, *pred;
 	int tsv;
+	int binary;             /* score cell (any class but 0) vs background */
 };
 
 struct scores {
@@ -31,11 +34,13 @@ struct scores {
 	uint64_t unpredicted;   /* scored pixels predicted as 255 */
 	uint64_t pixels;        /* scored pixels */
 	int images;
+	int binary;             /* classes 1.. count as one "cell" class */
+	const char *names[CLASS_MAX];
 };
 
 static const struct cli_info info = {
 	"seg-eval",
-	"[--tsv] truth pred",
+	"[--tsv] [--binary] truth pred",
 	"Score predicted class maps against the truth.\n"
 	"\n"
 	"truth is an RGB_LABEL tile stream or PGM class maps; pred is PGM class\n"
@@ -46,6 +51,8 @@ static const struct cli_info info = {
 	"columns = prediction), images and pixels.\n"
 	"\n"
 	"  --tsv          print a tab-separated table instead\n"
+	"  --binary       score cell against background: every class but 0\n"
+	"                 counts as \"cell\", in the truth and the prediction\n"
 	"  -h, --help     this help\n"
 	"      --version  print the version\n",
 };
@@ -55,17 +62,21 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 {
 	static const struct option opts[] = {
 		{ "tsv", no_argument, NULL, 'T' },
+		{ "binary", no_argument, NULL, 'B' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	cli_begin(argc, argv, &info);
-	cmd->tsv = 0;
+	cmd->tsv = cmd->binary = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
 		switch (c) {
 		case 'T':
 			cmd->tsv = 1;
+			break;
+		case 'B':
+			cmd->binary = 1;
 			break;
 		default:
 			cli_common(c);
@@ -87,13 +98,17 @@ accumulate(struct scores *s, const struct img *t, const struct img *p)
 	size_t i, npix = (size_t)t->width * t->height;
 
 	for (i = 0; i < npix; i++, tv += t->depth, pv++) {
-		if (*tv == CLASS_IGNORE)
+		int tc = *tv, pc = *pv;
+		if (tc == CLASS_IGNORE)
 			continue;
 		s->pixels++;
-		if (*pv == CLASS_IGNORE)
+		if (pc == CLASS_IGNORE) {
 			s->unpredicted++;
-		else
-			s->conf[*tv * s->n + *pv]++;
+			continue;
+		}
+		if (s->binary)
+			tc = tc != 0, pc = pc != 0;
+		s->conf[tc * s->n + pc]++;
 	}
 	s->images++;
 }
@@ -185,7 +200,7 @@ print_num(double v)
 }
 
 static void
-print_yaml(const struct scores *s, const struct class_table *ct)
+print_yaml(const struct scores *s)
 {
 	double acc, miou, iou, dice;
 	int c, k;
@@ -202,20 +217,20 @@ print_yaml(const struct scores *s, const struct class_table *ct)
 	fputs("iou:\n", stdout);
 	for (c = 0; c < s->n; c++) {
 		class_scores(s, c, &iou, &dice);
-		printf("  %s: ", ct->c[c].name);
+		printf("  %s: ", s->names[c]);
 		print_num(iou);
 		putchar('\n');
 	}
 	fputs("dice:\n", stdout);
 	for (c = 0; c < s->n; c++) {
 		class_scores(s, c, &iou, &dice);
-		printf("  %s: ", ct->c[c].name);
+		printf("  %s: ", s->names[c]);
 		print_num(dice);
 		putchar('\n');
 	}
 	fputs("confusion:\n  classes: [", stdout);
 	for (c = 0; c < s->n; c++)
-		printf("%s%s", c ? ", " : "", ct->c[c].name);
+		printf("%s%s", c ? ", " : "", s->names[c]);
 	fputs("]\n  rows:\n", stdout);
 	for (c = 0; c < s->n; c++) {
 		fputs("    - [", stdout);
@@ -227,7 +242,7 @@ print_yaml(const struct scores *s, const struct class_table *ct)
 }
 
 static void
-print_tsv(const struct scores *s, const struct class_table *ct)
+print_tsv(const struct scores *s)
 {
 	double acc, miou, iou, dice;
 	uint64_t tp, row, col;
@@ -238,7 +253,7 @@ print_tsv(const struct scores *s, const struct class_table *ct)
 	for (c = 0; c < s->n; c++) {
 		class_scores(s, c, &iou, &dice);
 		class_sums(s, c, &tp, &row, &col);
-		printf("%s\t", ct->c[c].name);
+		printf("%s\t", s->names[c]);
 		print_num(iou);
 		putchar('\t');
 		print_num(dice);
@@ -260,13 +275,17 @@ main(int argc, char **argv)
 
 	parse_cmdline(argc, argv, &cmd);
 	ct = classes_load(NULL);
-	s.n = ct->n;
+	s.binary = cmd.binary;
+	s.n = cmd.binary ? 2 : ct->n;
+	for (int c = 0; c < s.n; c++)
+		s.names[c] = cmd.binary ? (c ? "cell" : "background") :
+		    ct->c[c].name;
 	s.conf = xcalloc((size_t)s.n * s.n, sizeof *s.conf);
 	read_all(&cmd, &s);
 	if (cmd.tsv)
-		print_tsv(&s, ct);
+		print_tsv(&s);
 	else
-		print_yaml(&s, ct);
+		print_yaml(&s);
 	xfshut(stdout, "<stdout>");
 	free(s.conf);
 	return 0;

@@ -108,3 +108,15 @@ F=$BATS_TEST_DIRNAME/fixtures/seg-eval
 	[ "$status" -eq 0 ]
 	[[ "$output" == "seg-eval (smearseg) "* ]]
 }
+
+# --binary by hand: truth cells are the 7 non-zero scored pixels, the
+# prediction marks 7 too; 5 agree.  cell IoU = 5 / (5 + 2 + 2).
+@test "seg-eval: --binary scores cell against background" {
+	run seg-eval --binary "$F/truth.pam" "$F/pred.pgm"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pixel_accuracy: 0.636364"* ]]
+	[[ "$output" == *"  cell: 0.555556"* ]]
+	[[ "$output" == *"  background: 0.333333"* ]]
+	[[ "$output" == *"    - [2, 5]"* ]]
+	[[ "$output" != *"Eosinophil"* ]]
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# eval-bbbc041.sh - score a model on real smears with binary cell masks.
+#
+#   sh pipelines/eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]
+#
+# DIR holds images/NAME.png and masks/NAME.png (BBBC041Seg, Depto et al.
+# 2021: 255 = any blood cell, 0 = background; no class labels).  Each image
+# is rescaled by SCALE (default 0.32: their red cells are about 120 px
+# across, ours 38 px), segmented with unet-infer in overlapping windows,
+# and every predicted class but background counts as "cell".  Prints
+# seg-eval --binary's report: the cell IoU is the figure of merit.
+# OUTDIR (default a temporary directory, removed) keeps the rescaled
+# images, truths, predictions and side-by-side PNGs.
+set -eu
+model=${1:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
+dir=${2:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
+scale=${3:-0.32}
+out=${4:-}
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$here/bin:$PATH"
+if [ -z "$out" ]; then
+	out=$(mktemp -d)
+	trap 'rm -rf "$out"' EXIT
+fi
+mkdir -p "$out"
+: >"$out/truth.pgm"
+: >"$out/images.ppm"
+n=0
+for img in "$dir"/images/*.png; do
+	name=$(basename "$img" .png)
+	mask="$dir/masks/$name.png"
+	[ -f "$mask" ] || { echo "eval-bbbc041: $mask: missing" >&2; exit 1; }
+	pngtopam "$img" | pamscale "$scale" >"$out/$name.ppm"
+	size=$(pamfile "$out/$name.ppm" | sed 's/.*, \([0-9]*\) by \([0-9]*\).*/\1 \2/')
+	# the mask to a 0/1 class map of the same size: 1 = cell
+	pngtopam "$mask" | ppmtopgm | pamscale -xsize ${size% *} -ysize ${size#* } |
+	    pamthreshold -simple -threshold 0.5 2>/dev/null | pamtopnm |
+	    pbmtopgm 1 1 >"$out/$name.truth.pgm"
+	cat "$out/$name.ppm" >>"$out/images.ppm"
+	cat "$out/$name.truth.pgm" >>"$out/truth.pgm"
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "eval-bbbc041: $dir/images: no PNG images" >&2; exit 1; }
+unet-infer -q -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.pgm"
+seg-eval --binary "$out/truth.pgm" "$out/pred.pgm"
