@@ -176,20 +176,29 @@ header_name(const struct pam *p, char *buf, size_t n)
 	return buf;
 }
 
-/* Turn libnetpbm's comment text into our "key: value\n" lines. */
+/* Turn libnetpbm's comment text (the header's comment lines without
+ * their '#', joined by newlines) into our "key: value\n" lines.  A hand-
+ * written "# key: value" keeps its space after the '#': drop it. */
 static char *
 meta_from_comment(const char *c)
 {
 	size_t n;
-	char *m;
+	char *m, *o;
 
 	if (c == NULL || *c == '\0')
 		return NULL;
 	n = strlen(c);
-	m = xmalloc(n + 2);
-	memcpy(m, c, n + 1);
-	if (m[n - 1] != '\n')
-		m[n] = '\n', m[n + 1] = '\0';
+	m = o = xmalloc(n + 2);
+	while (*c != '\0') {
+		if (*c == ' ')
+			c++;
+		while (*c != '\0' && *c != '\n')
+			*o++ = *c++;
+		*o++ = '\n';
+		if (*c == '\n')
+			c++;
+	}
+	*o = '\0';
 	return m;
 }
 

@@ -1,0 +1,393 @@
+/*
+ * make-background - large RBC-only backgrounds with exact label maps.
+ *
+ * Reads healthy and infected RBC samples (other classes in the stream are
+ * passed over) and writes an RGB_LABEL stream of backgrounds, by default
+ * 1000x1000: a plasma of smoothly varying, slightly noisy colour (never
+ * the pure white of the reference work) covered to about 25% by RBCs at
+ * random positions, rotations and mirrorings.  Cells may overlap a little;
+ * a later cell covers an earlier one in the image and in the label alike,
+ * so the label under every pixel is the class of the cell drawn on top.
+ * The label plane holds 0 (plasma), the Infected RBC or the Healthy RBC
+ * index, never anything between.
+ *
+ * Kinds: healthy, infected, or mixed, where each mixed background draws its
+ * own infected share (uniform in 0.1-0.9 by default) so that a tile's
+ * context does not tell whether a given cell is infected.  The default,
+ * all, cycles through the three.  Each background has its own random
+ * stream, so backgrounds are made in parallel and the output depends only
+ * on the seed and the input.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "image.h"
+#include "paste.h"
+#include "rng.h"
+#include "samples.h"
+#include "util.h"
+
+#define PI 3.14159265358979323846
+#define CHUNK 8                 /* backgrounds made between two writes */
+#define PLACE_TRIES 50          /* positions tried per cell */
+#define MAX_MISSES 2000         /* failed cells before giving up */
+#define FEATHER 2.0             /* soft image edge, in pixels */
+#define GRID 160                /* spacing of the plasma's colour field */
+
+enum kind { KIND_HEALTHY, KIND_INFECTED, KIND_MIXED, KIND_ALL };
+static const char *const kind_name[] = { "healthy", "infected", "mixed",
+    "all" };
+
+struct cmdline {
+	uint64_t seed;
+	long count;
+	int width, height;
+	enum kind kind;
+	double coverage;
+	double mix_lo, mix_hi;  /* infected share of a mixed background */
+	double overlap;         /* largest share of a cell on earlier ones */
+	const char *input;
+};
+
+static const struct cli_info info = {
+	"make-background",
+	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
+	"       [-m lo-hi] [-o overlap] [file]",
+	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
+	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
+	"\n"
+	"  -s, --seed N          random seed (default 1)\n"
+	"  -n, --count N         number of backgrounds (default 3)\n"
+	"  -W, --width N         width in pixels (default 1000)\n"
+	"  -H, --height N        height in pixels (default 1000)\n"
+	"  -k, --kind K          healthy, infected, mixed, or all to cycle\n"
+	"                        through the three (default all)\n"
+	"  -c, --coverage F      share of pixels covered by RBCs (default 0.25)\n"
+	"  -m, --mix LO-HI       range of the infected share of a mixed\n"
+	"                        background (default 0.1-0.9)\n"
+	"  -o, --overlap F       largest share of a cell that may lie on\n"
+	"                        cells drawn before it (default 0.1)\n"
+	"  -h, --help            this help\n"
+	"      --version         print the version\n",
+};
+
+static void
+parse_mix(const char *s, double *lo, double *hi)
+{
+	const char *dash = strchr(s, '-');
+	char buf[64];
+
+	if (dash == NULL || (size_t)(dash - s) >= sizeof buf)
+		cli_usage("invalid mix range '%s' (expected LO-HI, e.g. "
+		    "0.1-0.9)", s);
+	memcpy(buf, s, dash - s);
+	buf[dash - s] = '\0';
+	*lo = xstrtod(buf, 0, 1, "mix range start");
+	*hi = xstrtod(dash + 1, 0, 1, "mix range end");
+	if (*lo > *hi)
+		cli_usage("invalid mix range '%s' (start above end)", s);
+}
+
+static void
+parse_cmdline(int argc, char **argv, struct cmdline *cmd)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "width", required_argument, NULL, 'W' },
+		{ "height", required_argument, NULL, 'H' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "coverage", required_argument, NULL, 'c' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "overlap", required_argument, NULL, 'o' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, k;
+
+	cli_begin(argc, argv, &info);
+	cmd->seed = 1;
+	cmd->count = 3;
+	cmd->width = cmd->height = 1000;
+	cmd->kind = KIND_ALL;
+	cmd->coverage = 0.25;
+	cmd->mix_lo = 0.1;
+	cmd->mix_hi = 0.9;
+	cmd->overlap = 0.1;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:", opts,
+	    NULL)) != -1)
+		switch (c) {
+		case 's':
+			cmd->seed = (uint64_t)xstrtol(optarg, 0, INT64_MAX,
+			    "seed");
+			break;
+		case 'n':
+			cmd->count = xstrtol(optarg, 1, 1000000,
+			    "background count");
+			break;
+		case 'W':
+			cmd->width = (int)xstrtol(optarg, 16, 16384, "width");
+			break;
+		case 'H':
+			cmd->height = (int)xstrtol(optarg, 16, 16384, "height");
+			break;
+		case 'k':
+			for (k = 0; k <= KIND_ALL; k++)
+				if (strcmp(optarg, kind_name[k]) == 0)
+					break;
+			if (k > KIND_ALL)
+				cli_usage("invalid kind '%s' (expected healthy, "
+				    "infected, mixed or all)", optarg);
+			cmd->kind = (enum kind)k;
+			break;
+		case 'c':
+			cmd->coverage = xstrtod(optarg, 0, 0.9, "coverage");
+			break;
+		case 'm':
+			parse_mix(optarg, &cmd->mix_lo, &cmd->mix_hi);
+			break;
+		case 'o':
+			cmd->overlap = xstrtod(optarg, 0, 1, "overlap");
+			break;
+		default:
+			cli_common(c);
+		}
+	cli_max_operands(argc, optind, 1);
+	cmd->input = optind < argc ? argv[optind] : "-";
+}
+
+/* Smooth weight for interpolating the coarse colour field. */
+static double
+smooth(double t)
+{
+	return t * t * (3 - 2 * t);
+}
+
+/* Fill the image planes of BG with plasma: a colour drawn around a light
+ * pinkish grey, a field of low-frequency variation interpolated from a
+ * coarse random grid, and fine per-pixel noise.  The label plane is 0. */
+static void
+make_plasma(struct img *bg, struct rng *r)
+{
+	static const double base[3] = { 226, 214, 210 };
+	const int w = bg->width, h = bg->height;
+	const int gw = w / GRID + 2, gh = h / GRID + 2;
+	double col[3], *grid = xmalloc_array((size_t)gw * gh * 3,
+	    sizeof *grid);
+	double shade = 6 * rng_normal(r);
+	int x, y, ch, i;
+
+	for (ch = 0; ch < 3; ch++)
+		col[ch] = base[ch] + shade + 4 * rng_normal(r);
+	for (i = 0; i < gw * gh * 3; i++)
+		grid[i] = 3.5 * rng_normal(r);
+	for (y = 0; y < h; y++) {
+		double gy = (double)y / GRID, ty;
+		int iy = (int)gy;
+
+		ty = smooth(gy - iy);
+		for (x = 0; x < w; x++) {
+			double gx = (double)x / GRID, tx;
+			int ix = (int)gx;
+			unsigned char *q = bg->data + ((size_t)y * w + x) * 4;
+
+			tx = smooth(gx - ix);
+			for (ch = 0; ch < 3; ch++) {
+				const double *g = grid + ch;
+				double v = col[ch] +
+				    (1 - ty) * ((1 - tx) * g[(iy * gw + ix) * 3] +
+				    tx * g[(iy * gw + ix + 1) * 3]) +
+				    ty * ((1 - tx) * g[((iy + 1) * gw + ix) * 3] +
+				    tx * g[((iy + 1) * gw + ix + 1) * 3]) +
+				    1.5 * rng_normal(r);
+				q[ch] = v <= 0 ? 0 : v >= 255 ? 255 :
+				    (unsigned char)(v + 0.5);
+			}
+			q[3] = 0;
+		}
+	}
+	free(grid);
+}
+
+struct pool {
+	int cls;
+	const struct sample **s;
+	uint32_t *deck;
+	uint32_t n, next;
+};
+
+/* The next sample of POOL, dealt from a deck shuffled with R. */
+static const struct sample *
+pool_draw(struct pool *p, struct rng *r)
+{
+	if (p->next == p->n) {
+		rng_shuffle(r, p->deck, p->n);
+		p->next = 0;
+	}
+	return p->s[p->deck[p->next++]];
+}
+
+/* Make background number B of kind K into BG, with its own random stream
+ * split from BASE.  POOL[0] holds the healthy, POOL[1] the infected
+ * samples; the decks are private copies.  Returns the coverage reached. */
+static double
+make_one(struct img *bg, long b, enum kind k, const struct rng *base,
+    const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
+    double *ratio)
+{
+	struct rng r;
+	struct pool pool[2];
+	struct paste_patch patch;
+	const long target = (long)(cmd->coverage * bg->width * bg->height);
+	long covered = 0;
+	int misses = 0, i, cells = 0;
+
+	rng_split(base, &r, (uint64_t)b);
+	memset(&patch, 0, sizeof patch);
+	for (i = 0; i < 2; i++) {
+		pool[i] = pool_in[i];
+		pool[i].deck = xmalloc_array(pool[i].n ? pool[i].n : 1,
+		    sizeof *pool[i].deck);
+		memcpy(pool[i].deck, pool_in[i].deck,
+		    pool[i].n * sizeof *pool[i].deck);
+		pool[i].next = pool[i].n;
+	}
+	*ratio = k == KIND_HEALTHY ? 0 : k == KIND_INFECTED ? 1 :
+	    cmd->mix_lo + (cmd->mix_hi - cmd->mix_lo) * rng_uniform(&r);
+	make_plasma(bg, &r);
+	while (covered < target && misses < MAX_MISSES) {
+		struct pool *pl = &pool[rng_uniform(&r) < *ratio];
+		const struct sample *s = pool_draw(pl, &r);
+		float gain[3];
+		int ch, t, x0 = 0, y0 = 0, inside = 0, cov = 0;
+
+		for (ch = 0; ch < 3; ch++)
+			gain[ch] = (float)(1 + 0.03 * rng_normal(&r));
+		paste_transform(&patch, &s->im, rng_uniform(&r) * 2 * PI,
+		    (int)rng_below(&r, 2), gain, FEATHER);
+		for (t = 0; t < PLACE_TRIES && patch.area > 0; t++) {
+			x0 = (int)rng_below(&r, bg->width) - patch.w / 2;
+			y0 = (int)rng_below(&r, bg->height) - patch.h / 2;
+			inside = paste_count(&patch, x0, y0, bg->width,
+			    bg->height, bg->data + 3, 4, &cov);
+			if (inside > 0 && cov <= cmd->overlap * patch.area)
+				break;
+		}
+		if (patch.area == 0 || t == PLACE_TRIES) {
+			misses++;
+			continue;
+		}
+		paste_apply(bg, &patch, x0, y0, pl->cls, NULL, 0);
+		covered += inside - cov;
+		cells++;
+	}
+	for (i = 0; i < 2; i++)
+		free(pool[i].deck);
+	paste_free(&patch);
+	*ncells = cells;
+	return (double)covered / ((double)bg->width * bg->height);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmdline cmd;
+	const struct class_table *ct;
+	struct sample_set set;
+	struct pool pool[2];
+	unsigned char want[CLASS_MAX];
+	struct img *bgs;
+	double *reached, *ratio;
+	int *ncells, cls[2], i;
+	long b0, b, shortfall = 0;
+	struct rng base;
+	char buf[64];
+
+	parse_cmdline(argc, argv, &cmd);
+	ct = classes_load(NULL);
+	cls[0] = classes_lookup(ct, "Healthy RBC");
+	cls[1] = classes_lookup(ct, "Infected RBC");
+	if (cls[0] < 0 || cls[1] < 0)
+		die("the class table has no 'Healthy RBC' or no 'Infected "
+		    "RBC' class");
+	memset(want, 0, sizeof want);
+	want[cls[0]] = want[cls[1]] = 1;
+	samples_read(&set, cmd.input, want);
+	samples_warn_rejects(&set);
+	for (i = 0; i < 2; i++) {
+		int j;
+
+		pool[i].cls = cls[i];
+		pool[i].n = 0;
+		pool[i].next = 0;
+		pool[i].s = xmalloc_array(set.n ? set.n : 1, sizeof *pool[i].s);
+		pool[i].deck = xmalloc_array(set.n ? set.n : 1,
+		    sizeof *pool[i].deck);
+		for (j = 0; j < set.n; j++)
+			if (set.v[j].cls == cls[i]) {
+				pool[i].deck[pool[i].n] = pool[i].n;
+				pool[i].s[pool[i].n++] = &set.v[j];
+			}
+	}
+	if (pool[0].n == 0 && cmd.kind != KIND_INFECTED)
+		die("%s: no Healthy RBC sample, needed for %s backgrounds",
+		    set.name, kind_name[cmd.kind]);
+	if (pool[1].n == 0 && cmd.kind != KIND_HEALTHY)
+		die("%s: no Infected RBC sample, needed for %s backgrounds",
+		    set.name, kind_name[cmd.kind]);
+	if (pool[0].n == 0 && cmd.kind == KIND_INFECTED)
+		pool[0] = pool[1];      /* never drawn: ratio is 1 */
+	if (pool[1].n == 0)
+		pool[1] = pool[0];      /* never drawn: ratio is 0 */
+
+	rng_seed(&base, cmd.seed);
+	bgs = xcalloc(CHUNK, sizeof *bgs);
+	reached = xmalloc_array(CHUNK, sizeof *reached);
+	ratio = xmalloc_array(CHUNK, sizeof *ratio);
+	ncells = xmalloc_array(CHUNK, sizeof *ncells);
+	for (i = 0; i < CHUNK; i++)
+		img_alloc(&bgs[i], cmd.width, cmd.height, IMG_LABEL);
+	for (b0 = 0; b0 < cmd.count; b0 += CHUNK) {
+		long nb = cmd.count - b0 < CHUNK ? cmd.count - b0 : CHUNK;
+
+		#pragma omp parallel for schedule(dynamic, 1)
+		for (b = 0; b < nb; b++) {
+			enum kind k = cmd.kind == KIND_ALL ?
+			    (enum kind)((b0 + b) % 3) : cmd.kind;
+			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
+			    pool, &ncells[b], &ratio[b]);
+		}
+		for (b = 0; b < nb; b++) {
+			struct img *im = &bgs[b];
+			enum kind k = cmd.kind == KIND_ALL ?
+			    (enum kind)((b0 + b) % 3) : cmd.kind;
+
+			free(im->meta);
+			im->meta = NULL;
+			img_meta_set(im, "kind", kind_name[k]);
+			snprintf(buf, sizeof buf, "bg-s%llu-%ld",
+			    (unsigned long long)cmd.seed, b0 + b);
+			img_meta_set(im, "id", buf);
+			snprintf(buf, sizeof buf, "%.3f", ratio[b]);
+			img_meta_set(im, "infected_share", buf);
+			snprintf(buf, sizeof buf, "%d", ncells[b]);
+			img_meta_set(im, "cells", buf);
+			snprintf(buf, sizeof buf, "%.3f", reached[b]);
+			img_meta_set(im, "coverage", buf);
+			if (reached[b] < cmd.coverage * 0.95)
+				shortfall++;
+			img_write(stdout, "<stdout>", im);
+		}
+	}
+	if (shortfall > 0)
+		warn("%ld background%s reached less than 95%% of the "
+		    "coverage %.2f (cells too large or overlap too strict)",
+		    shortfall, shortfall == 1 ? "" : "s", cmd.coverage);
+	xfshut(stdout, "<stdout>");
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * paste.h - turning a cell sample into a patch and pasting it onto a
+ * labelled canvas, for make-background and compose-tile.
+ *
+ * A patch is a sample after rotation, flip and colour jitter, cut to the
+ * bounding box of its cell.  It keeps two masks on purpose:
+ *
+ *	mask   0 or 1: where the label becomes the sample's class.  It comes
+ *	       from the bilinearly resampled alpha thresholded at 128, so a
+ *	       label is never interpolated and never takes a value between
+ *	       two classes.
+ *	alpha  0..255: the weight of the sample's colour in the image.  It is
+ *	       0 wherever mask is 0 and ramps up over the first pixels inside
+ *	       the cell (a quarter on the outermost ring for a feather of 2),
+ *	       so the image gets a soft edge with no halo of the sample's
+ *	       own surroundings (the dark outline the reference had).
+ *
+ * The colour is resampled with alpha-weighted bilinear interpolation, so
+ * pixels outside the source cell never bleed into the edge.
+ */
+#ifndef SMEARSEG_PASTE_H
+#define SMEARSEG_PASTE_H
+
+#include "image.h"
+
+struct paste_patch {
+	int w, h;
+	unsigned char *rgb;     /* h * w * 3 */
+	unsigned char *mask;    /* h * w, 0 or 1 */
+	unsigned char *alpha;   /* h * w, 0..255, 0 where mask is 0 */
+	int area;               /* pixels with mask set */
+	size_t cap;             /* pixels allocated */
+};
+
+/* Make P (buffers reused across calls; zero it before the first) from the
+ * RGB_ALPHA sample SRC: mirror it left-right if FLIP, rotate it by ANGLE
+ * radians about its centre, multiply the colour channels by GAIN[0..2],
+ * and feather the image alpha over FEATHER pixels (0 = a hard edge).  The
+ * patch is cut to its cell's bounding box; P->area is 0 if no pixel of
+ * the cell survived the threshold. */
+void paste_transform(struct paste_patch *p, const struct img *src,
+    double angle, int flip, const float gain[3], double feather);
+
+/* Count the cell pixels of P placed with its top-left corner at (X0, Y0)
+ * on a W x H canvas: return how many fall inside the canvas and, in
+ * *COVERED, how many of those land on a pixel where COVER[(y * W + x) *
+ * STRIDE] is not zero. */
+int paste_count(const struct paste_patch *p, int x0, int y0, int w, int h,
+    const unsigned char *cover, int stride, int *covered);
+
+/* Paste P onto DST (IMG_LABEL) with its top-left corner at (X0, Y0); parts
+ * outside DST are cut off.  The label plane becomes CLS under the mask,
+ * the image is blended by alpha.  If OWNER is not NULL (DST's width *
+ * height bytes), it becomes ID under the mask. */
+void paste_apply(struct img *dst, const struct paste_patch *p, int x0,
+    int y0, int cls, unsigned char *owner, unsigned char id);
+
+void paste_free(struct paste_patch *p);
+
+#endif

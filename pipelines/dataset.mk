@@ -1,0 +1,152 @@
+# dataset.mk - the synthetic training set, built stage by stage as files.
+#
+#   make dataset         $(DATASET)/{train,val,test}.pam (RGB_LABEL tiles)
+#                        and .jsonl (one record per tile), and stats.txt
+#   make dataset-stats   print the per-class pixel shares and object counts
+#   make contact-sheet   $(DATASET)/contact-sheet.png: the first tiles of
+#                        train beside their label maps, for eyes
+#
+# Variables (on the command line):
+#   SEED=1               one seed for every stage; the same seed gives the
+#                        same bytes
+#   SIZE=default         default: 2,000 / 250 / 250 tiles; reference: the
+#                        reference work's 65,350 / 6,560 / 6,560; tiny:
+#                        36 / 6 / 6 on small backgrounds, for the tests
+#                        (36 = one round of the class combinations)
+#   DATASET=dataset      where the stages go
+#   SAMPLES=             a cell-sample stream to use instead of the one
+#                        pipelines/blocks.sh makes from share/blocks
+#
+# Stages (all under $(DATASET)/):
+#   samples.pam                      every cell sample (blocks.sh, crop-cells)
+#   samples.{train,val,test}.pam     split-dataset, grouped by slide/patient
+#   bg.{train,val,test}.pam          make-background, from that split's RBCs
+#   {train,val,test}.pam + .jsonl    compose-tile, from that split's
+#                                    backgrounds and other cells
+#   stats.txt, contact-sheet.png     tile-stats, contact-sheet.sh
+# Each stage also depends on a small ".STAGE.args" file that holds its
+# arguments and is rewritten only when they change, so a new SEED or SIZE
+# rebuilds exactly the stages it affects.  Every stage writes a temporary
+# file and renames it, so an interrupted build leaves no half-made stage;
+# the three splits, and each tile stream with its records, are made by
+# one grouped rule each, so make -j is safe.
+
+SEED    ?= 1
+SIZE    ?= default
+DATASET ?= dataset
+SAMPLES ?=
+
+.PHONY: dataset dataset-stats contact-sheet
+
+ifeq ($(SIZE),default)
+  DS_TILES_train := 2000
+  DS_TILES_val   := 250
+  DS_TILES_test  := 250
+  DS_BGS_train   := 24
+  DS_BGS_val     := 6
+  DS_BGS_test    := 6
+  DS_BGSIDE      := 1000
+else ifeq ($(SIZE),reference)
+  DS_TILES_train := 65350
+  DS_TILES_val   := 6560
+  DS_TILES_test  := 6560
+  DS_BGS_train   := 240
+  DS_BGS_val     := 30
+  DS_BGS_test    := 30
+  DS_BGSIDE      := 1000
+else ifeq ($(SIZE),tiny)
+  DS_TILES_train := 36
+  DS_TILES_val   := 6
+  DS_TILES_test  := 6
+  DS_BGS_train   := 3
+  DS_BGS_val     := 3
+  DS_BGS_test    := 3
+  DS_BGSIDE      := 320
+else
+  $(error SIZE must be default, reference or tiny, not '$(SIZE)')
+endif
+DS_NONDIGIT := $(SEED)
+$(foreach d,0 1 2 3 4 5 6 7 8 9,\
+    $(eval DS_NONDIGIT := $(subst $(d),,$(DS_NONDIGIT))))
+ifneq ($(strip $(DS_NONDIGIT))$(if $(strip $(SEED)),,empty),)
+  $(error SEED must be a non-negative integer, not '$(SEED)')
+endif
+
+DS_SPLITS  := train val test
+DS_NUM_train := 0
+DS_NUM_val   := 1
+DS_NUM_test  := 2
+DS_TILES   := $(DS_SPLITS:%=$(DATASET)/%.pam)
+DS_RECORDS := $(DS_SPLITS:%=$(DATASET)/%.jsonl)
+DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
+
+# Arguments of each stage.  Backgrounds and tiles of split S get the seed
+# SEED followed by S's digit, so that the splits draw unrelated streams.
+ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
+    -W $(DS_BGSIDE) -H $(DS_BGSIDE)
+ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1))
+DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)
+DS_ARGS_split   := -s $(SEED)
+$(foreach s,$(DS_SPLITS),$(eval DS_ARGS_bg.$(s) := $(call ds_bg_args,$(s))))
+$(foreach s,$(DS_SPLITS),$(eval DS_ARGS_tiles.$(s) := $(call ds_tile_args,$(s))))
+
+# $(DATASET)/.STAGE.args holds the arguments of STAGE.  Its recipe runs
+# every time but rewrites the file only when they changed; make looks at
+# the file's time again after the recipe, so the stages that depend on it
+# are rebuilt only then.
+DS_ARGFILES := $(foreach a,samples split $(DS_SPLITS:%=bg.%) \
+    $(DS_SPLITS:%=tiles.%),$(DATASET)/.$(a).args)
+.PHONY: ds-force
+ds-force:
+$(DS_ARGFILES): $(DATASET)/.%.args: ds-force
+	@mkdir -p '$(@D)'
+	@printf '%s\n' '$(DS_ARGS_$*)' | cmp -s - '$@' || \
+	    printf '%s\n' '$(DS_ARGS_$*)' >'$@'
+
+dataset: $(DS_TILES) $(DS_RECORDS) $(DATASET)/stats.txt
+
+dataset-stats: $(DATASET)/stats.txt
+	@cat $(DATASET)/stats.txt
+
+contact-sheet: $(DATASET)/contact-sheet.png
+	@echo "contact sheet: $(DATASET)/contact-sheet.png"
+
+ifneq ($(SAMPLES),)
+$(DATASET)/samples.pam: $(SAMPLES) $(DATASET)/.samples.args
+	cp '$(SAMPLES)' '$@.tmp'
+	mv '$@.tmp' '$@'
+else
+$(DATASET)/samples.pam: $(SRCDIR)/pipelines/blocks.sh $(DS_BLOCKS) \
+    bin/crop-cells $(DATASET)/.samples.args
+	PATH='$(CURDIR)/bin':"$$PATH" sh $(SRCDIR)/pipelines/blocks.sh \
+	    >'$@.tmp'
+	mv '$@.tmp' '$@'
+endif
+
+# One command makes the three splits (a grouped pattern rule).
+$(DATASET)/%.train.pam $(DATASET)/%.val.pam $(DATASET)/%.test.pam: \
+    $(DATASET)/%.pam $(DATASET)/.split.args bin/split-dataset
+	bin/split-dataset $(DS_ARGS_split) -o '$(DATASET)/$*' '$<'
+
+$(DS_SPLITS:%=$(DATASET)/bg.%.pam): $(DATASET)/bg.%.pam: \
+    $(DATASET)/samples.%.pam $(DATASET)/.bg.%.args bin/make-background
+	bin/make-background $(call ds_bg_args,$*) '$<' >'$@.tmp'
+	mv '$@.tmp' '$@'
+
+# One command makes a split's tiles and records (a grouped pattern rule);
+# the records are renamed into place before the tiles.
+$(DATASET)/%.pam $(DATASET)/%.jsonl: $(DATASET)/bg.%.pam \
+    $(DATASET)/samples.%.pam $(DATASET)/.tiles.%.args bin/compose-tile
+	bin/compose-tile $(call ds_tile_args,$*) -r '$(DATASET)/$*.jsonl' \
+	    '$(DATASET)/bg.$*.pam' '$(DATASET)/samples.$*.pam' \
+	    >'$(DATASET)/$*.pam.tmp'
+	mv '$(DATASET)/$*.pam.tmp' '$(DATASET)/$*.pam'
+
+$(DATASET)/stats.txt: $(DS_TILES) $(DS_RECORDS) bin/tile-stats
+	bin/tile-stats $(DS_TILES) >'$@.tmp'
+	mv '$@.tmp' '$@'
+
+$(DATASET)/contact-sheet.png: $(DATASET)/train.pam \
+    $(SRCDIR)/pipelines/contact-sheet.sh bin/colorize
+	PATH='$(CURDIR)/bin':"$$PATH" sh $(SRCDIR)/pipelines/contact-sheet.sh \
+	    '$<' 16 '$@'

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# This script tests: make-background
+# Also requires: perl (synthetic samples and checks in test/fixtures),
+#   pamchannel, pamsumm
+load test_helper
+
+setup() {
+	MK="$FIXTURES/compose-tile/mksamples.pl"
+	META="$FIXTURES/split-dataset/pammeta.pl"
+	CHECK="$FIXTURES/compose-tile/checktiles.pl"
+	cd "$BATS_TEST_TMPDIR"
+	perl "$MK" "Healthy RBC:12" "Infected RBC:12" Basophil:2 >rbc.pam
+}
+
+@test "make-background: healthy, infected and mixed backgrounds with exact labels" {
+	make-background -n 3 -W 300 -H 200 rbc.pam >bg.pam
+	[ "$(perl "$META" kind bg.pam | tr '\n' ' ')" = "healthy infected mixed " ]
+	pamsplit bg.pam b%d.pam 2>/dev/null
+	[ "$(pamfile b0.pam)" = "b0.pam:	PAM, 300 by 200 by 4 maxval 255
+    Tuple type: RGB_LABEL" ]
+	[ "$(perl "$CHECK" "$SMEARSEG_SHARE/classes.yaml" b0.pam)" = "tiles 1 objects 0 classes 0,9" ]
+	[ "$(perl "$CHECK" "$SMEARSEG_SHARE/classes.yaml" b1.pam)" = "tiles 1 objects 0 classes 0,8" ]
+	[ "$(perl "$CHECK" "$SMEARSEG_SHARE/classes.yaml" b2.pam)" = "tiles 1 objects 0 classes 0,8,9" ]
+}
+
+@test "make-background: -k picks one kind; mixed shares vary within -m" {
+	make-background -n 4 -W 200 -H 200 -k mixed -m 0.2-0.4 rbc.pam >bg.pam
+	[ "$(perl "$META" kind bg.pam | sort -u)" = mixed ]
+	perl "$META" infected_share bg.pam | while read -r r; do
+		awk -v r="$r" 'BEGIN { exit !(r >= 0.2 && r <= 0.4) }'
+	done
+	[ "$(perl "$META" infected_share bg.pam | sort -u | wc -l)" -eq 4 ]
+}
+
+@test "make-background: RBCs cover about the asked share" {
+	make-background -n 2 -W 400 -H 400 -c 0.25 rbc.pam >bg.pam
+	perl "$META" coverage bg.pam | while read -r c; do
+		awk -v c="$c" 'BEGIN { exit !(c >= 0.24 && c <= 0.27) }'
+	done
+	make-background -n 1 -W 400 -H 400 -c 0.1 rbc.pam >low.pam
+	awk -v c="$(perl "$META" coverage low.pam)" \
+	    'BEGIN { exit !(c >= 0.09 && c <= 0.12) }'
+}
+
+@test "make-background: the plasma varies and is not white" {
+	make-background -n 1 -W 200 -H 200 -c 0 rbc.pam >plasma.pam
+	pamchannel -tupletype RGB 0 1 2 <plasma.pam >rgb.pam
+	max=$(pamsumm -max -brief rgb.pam)
+	min=$(pamsumm -min -brief rgb.pam)
+	[ "$max" -lt 250 ] && [ "$min" -gt 150 ] && [ "$min" -lt "$max" ]
+}
+
+@test "make-background: the same seed gives the same bytes" {
+	make-background -n 2 -W 200 -H 200 -s 5 rbc.pam >a.pam
+	make-background -n 2 -W 200 -H 200 -s 5 <rbc.pam >b.pam
+	OMP_NUM_THREADS=1 make-background -n 2 -W 200 -H 200 -s 5 rbc.pam >c.pam
+	cmp a.pam b.pam
+	cmp a.pam c.pam
+	make-background -n 2 -W 200 -H 200 -s 6 rbc.pam >d.pam
+	! cmp -s a.pam d.pam
+}
+
+@test "make-background: an empty-mask sample is rejected and counted" {
+	perl "$MK" -p bad "Healthy RBC:1:empty" >bad.pam
+	cat rbc.pam bad.pam >mix.pam
+	run --separate-stderr make-background -n 1 -W 100 -H 100 mix.pam
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"rejected 1 sample with no cell pixel"* ]]
+}
+
+@test "make-background: bad input fails cleanly" {
+	: >empty.pam
+	run --separate-stderr make-background -n 1 empty.pam
+	assert_fails_cleanly "empty stream"
+	perl "$MK" Erythroblast:1 >unknown.pam
+	run --separate-stderr make-background -n 1 unknown.pam
+	assert_fails_cleanly "'Erythroblast' is not a cell class"
+	perl "$MK" "Healthy RBC:1:noclass" >noclass.pam
+	run --separate-stderr make-background -n 1 noclass.pam
+	assert_fails_cleanly "no 'class' in its metadata"
+	perl "$MK" "Healthy RBC:3" >healthy.pam
+	run --separate-stderr make-background -n 1 -k mixed healthy.pam
+	assert_fails_cleanly "no Infected RBC sample"
+	make-background -n 1 -W 64 -H 64 -k healthy healthy.pam >/dev/null
+	make-background -n 1 -W 64 -H 64 rbc.pam | pamchannel -tupletype RGB \
+	    0 1 2 >rgb.pam
+	run --separate-stderr make-background rgb.pam
+	assert_fails_cleanly "expected RGB_ALPHA"
+}
+
+@test "make-background: misuse prints the usage" {
+	run --separate-stderr make-background -k purple rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"invalid kind 'purple'"* ]]
+	[[ "$stderr" == *"usage: make-background"* ]]
+	run --separate-stderr make-background -c 2 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"coverage"* ]]
+	run --separate-stderr make-background -m 0.5 rbc.pam
+	[ "$status" -eq 1 ]
+	run --separate-stderr make-background --bogus rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"unknown option '--bogus'"* ]]
+	[ -z "$output" ]
+}

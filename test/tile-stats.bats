@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# This script tests: tile-stats
+# Also requires: make-background, compose-tile, perl (synthetic samples)
+load test_helper
+
+setup() {
+	MK="$FIXTURES/compose-tile/mksamples.pl"
+	cd "$BATS_TEST_TMPDIR"
+	perl "$MK" Basophil:3 Thrombocyte:3 "Healthy RBC:6" \
+	    "Infected RBC:6" >samples.pam
+	make-background -n 2 -W 240 -H 240 samples.pam >bg.pam
+	mkdir ds
+	compose-tile -n 12 -r ds/train.jsonl bg.pam samples.pam >ds/train.pam
+	compose-tile -n 4 -s 2 bg.pam samples.pam >ds/val.pam
+}
+
+@test "tile-stats: a table of pixel shares and object counts per split" {
+	run --separate-stderr tile-stats ds/train.pam ds/val.pam
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *train*val* ]]
+	[[ "${lines[1]}" == "class "*"pixel%"*"objects"* ]]
+	n=$(perl -ne '$n += () = /"class": "Basophil"/g; END { print $n + 0 }' \
+	    ds/train.jsonl)
+	[[ "$output" == *"Basophil "*" $n "* ]]
+	# val has no records: its object column is "-"
+	[ "$(echo "$output" | awk '$1 == "Thrombocyte" { print $5 }')" = - ]
+	[ "$(echo "$output" | awk '$1 == "tiles" { print $2, $3 }')" = "12 4" ]
+	# the shares of each split add up to 100%
+	echo "$output" | awk 'NR > 2 && $1 != "tiles" { s += $(NF - 3) }
+	    END { exit !(s > 99.9 && s < 100.1) }'
+}
+
+@test "tile-stats: --yaml" {
+	run --separate-stderr tile-stats --yaml ds/train.pam
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "splits:" ]
+	[ "${lines[1]}" = '  "train":' ]
+	[ "${lines[2]}" = "    tiles: 12" ]
+	[[ "$output" == *'"Basophil": {pixel_share: 0.'*', objects: '* ]]
+}
+
+@test "tile-stats: bad input fails cleanly" {
+	: >empty.pam
+	run --separate-stderr tile-stats empty.pam
+	assert_fails_cleanly "empty stream"
+	run --separate-stderr tile-stats samples.pam
+	assert_fails_cleanly "expected RGB_LABEL"
+	cp ds/train.pam bad.pam
+	echo '{"tile": 0, "objects": [{"class": "Erythroblast"}]}' >bad.jsonl
+	run --separate-stderr tile-stats bad.pam
+	assert_fails_cleanly "unknown class 'Erythroblast'"
+	run --separate-stderr tile-stats
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"usage: tile-stats"* ]]
+	run --separate-stderr tile-stats -q ds/train.pam
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+}
