@@ -164,18 +164,18 @@ struct trainer {
  * Class weights against the imbalance of the training labels.  Median
  * frequency balancing (Eigen & Fergus 2015): w_c = median(f) / f_c over the
  * classes present, so that the median class has weight 1.  The weights are
- * then clipped so that max/min <= class_weight_max (default 50; the
- * reference's raw inverse frequencies spanned 772x and made the loss
- * noisy).  inv_sqrt uses sqrt(median / f_c) instead; none gives all 1.
- * A class absent from the training tiles gets the largest weight, which
- * only matters if it appears in a batch.
+ * then clipped to [1/M, M], M = class_weight_max (default 10, so at most
+ * 100x between classes; the reference's raw inverse frequencies spanned
+ * 772x and made the loss noisy).  inv_sqrt uses sqrt(median / f_c)
+ * instead; none gives all 1.  A class absent from the training tiles gets
+ * weight M, which only matters if it appears in a batch.
  */
 static void
 class_weights(struct trainer *t)
 {
 	uint64_t counts[CLASS_MAX] = { 0 };
 	double f[CLASS_MAX], sorted[CLASS_MAX], median, total = 0;
-	double wmax = 0, wmin = INFINITY;
+	double wmax = t->cfg.class_weight_max;
 	int k = t->cfg.classes, i, j, np = 0;
 
 	tileset_class_counts(&t->train, k, counts);
@@ -196,22 +196,13 @@ class_weights(struct trainer *t)
 	    (sorted[np / 2 - 1] + sorted[np / 2]) / 2;
 	for (i = 0; i < k; i++) {
 		double w = 1;
-		if (t->cfg.class_weights != UNET_CW_NONE && f[i] > 0) {
-			w = median / f[i];
+		if (t->cfg.class_weights != UNET_CW_NONE) {
+			w = f[i] > 0 ? median / f[i] : wmax;
 			if (t->cfg.class_weights == UNET_CW_INV_SQRT_FREQ)
 				w = sqrt(w);
+			w = w > wmax ? wmax : w < 1 / wmax ? 1 / wmax : w;
 		}
 		t->class_w[i] = (float)w;
-		if (f[i] > 0) {
-			wmax = w > wmax ? w : wmax;
-			wmin = w < wmin ? w : wmin;
-		}
-	}
-	for (i = 0; i < k; i++) {
-		if (f[i] == 0 && t->cfg.class_weights != UNET_CW_NONE)
-			t->class_w[i] = (float)wmax;
-		if (t->class_w[i] > wmin * t->cfg.class_weight_max)
-			t->class_w[i] = (float)(wmin * t->cfg.class_weight_max);
 	}
 }
 
@@ -243,8 +234,9 @@ common_meta(const struct trainer *t, struct kv *m)
 	char *cw = weights_json(t->class_w, t->cfg.classes);
 
 	kv_set(m, "class_weights", "%s", cw);
-	kv_set(m, "class_weights.scheme", "%s, max/min <= %g",
-	    unet_cw_name(t->cfg.class_weights), t->cfg.class_weight_max);
+	kv_set(m, "class_weights.scheme", "%s, clipped to [1/%g, %g]",
+	    unet_cw_name(t->cfg.class_weights), t->cfg.class_weight_max,
+	    t->cfg.class_weight_max);
 	kv_set(m, "training.history", "%s", t->history);
 	kv_set(m, "training.epochs", "%d", t->epoch);
 	kv_set(m, "training.seed", "%llu",
