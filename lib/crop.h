@@ -1,0 +1,27 @@
+/*
+ * crop.h - cut a segmented cell out of a photo as a cell sample.
+ *
+ * A cell sample (DESIGN.md) is a PAM RGB_ALPHA image at the 40x scale:
+ * alpha 255 on the cell, 0 around it, the cell one 8-connected component
+ * without holes, and a few transparent pixels of margin around its box.
+ * Resampling happens once, from the source photo straight to the sample:
+ * the colours by area averaging when shrinking (bilinear when enlarging),
+ * the mask by the same weights and then a threshold at one half, so that
+ * the alpha plane is never soft.
+ */
+#ifndef SMEARSEG_CROP_H
+#define SMEARSEG_CROP_H
+
+#include "image.h"
+#include "segment.h"
+
+/* Cut the cell marked in MASK (0/1, one byte per pixel of IM) out of the
+ * RGB image IM, scaled by SCALE, with MARGIN transparent pixels on every
+ * side of the cell's box, into OUT (allocated here, no metadata).  If the
+ * mask holds several pieces at the new scale, the largest is kept.
+ * Returns SEG_OK, or SEG_NO_CELL if MASK is empty or the cell vanishes at
+ * the new scale (OUT is then left unallocated). */
+enum seg_result crop_sample(struct img *out, const struct img *im,
+    const unsigned char *mask, double scale, int margin);
+
+#endif
