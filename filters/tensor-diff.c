@@ -4,8 +4,11 @@
  * For every tensor of A, the tensor of the same name in B must exist with
  * the same shape; the values are compared as doubles (F32, F16, F64 and
  * the integer types alike).  Prints one line per tensor, "NAME MAXABS
- * MAXREL", and exits 0 when every element satisfies
- * |a - b| <= atol + rtol * |b|, 1 when one does not, 2 on bad input.  So
+ * MAXREL RELNORM", and exits 0 when every element satisfies
+ * |a - b| <= atol + rtol * |b| (with -n: when every tensor has
+ * ||a - b|| <= rtol * ||b||, the relative error of the whole tensor, which
+ * near-zero elements cannot dominate), 1 when one does not, 2 on bad
+ * input.  So
  * a script can tell whether a run on N ranks reproduced one on a single
  * rank, or how far a half-precision model is from its float original.
  */
@@ -21,17 +24,20 @@
 struct cmdline {
 	const char *a, *b;
 	double rtol, atol;
-	int quiet;
+	int quiet, norm;
 };
 
 static const struct cli_info info = {
 	"tensor-diff",
-	"[-q] [-r rtol] [-a atol] a.safetensors b.safetensors",
+	"[-nq] [-r rtol] [-a atol] a.safetensors b.safetensors",
 	"Compare the tensors of two safetensors files by name.  Prints\n"
-	"NAME MAXABS MAXREL per tensor of a; exits 0 if every element has\n"
-	"|a - b| <= atol + rtol*|b|, 1 if not, 2 on an error.  Tensors of b\n"
-	"missing from a are ignored; a tensor of a missing from b is an error.\n"
+	"NAME MAXABS MAXREL RELNORM per tensor of a; exits 0 if every element\n"
+	"has |a - b| <= atol + rtol*|b|, 1 if not, 2 on an error.  Tensors of\n"
+	"b missing from a are ignored; a tensor of a missing from b is an\n"
+	"error.\n"
 	"\n"
+	"  -n, --norm       judge each tensor by RELNORM = ||a - b|| / ||b||\n"
+	"                   (Euclidean norms) <= rtol instead\n"
 	"  -r, --rtol R     relative tolerance (default 1e-5)\n"
 	"  -a, --atol A     absolute tolerance (default 1e-7)\n"
 	"  -q, --quiet      print only the tensors out of tolerance\n"
@@ -46,6 +52,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "rtol", required_argument, NULL, 'r' },
 		{ "atol", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "norm", no_argument, NULL, 'n' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,8 +61,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cli_begin(argc, argv, &info);
 	cmd->rtol = 1e-5;
 	cmd->atol = 1e-7;
-	cmd->quiet = 0;
-	while ((c = getopt_long(argc, argv, ":hr:a:q", opts, NULL)) != -1)
+	cmd->quiet = cmd->norm = 0;
+	while ((c = getopt_long(argc, argv, ":hr:a:qn", opts, NULL)) != -1)
 		switch (c) {
 		case 'r':
 			cmd->rtol = xstrtod(optarg, 0, 1e30, "rtol");
@@ -65,6 +72,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'q':
 			cmd->quiet = 1;
+			break;
+		case 'n':
+			cmd->norm = 1;
 			break;
 		default:
 			cli_common(c);
@@ -121,7 +131,7 @@ main(int argc, char **argv)
 				    cmd.b, ta->name, cmd.a);
 	}
 	for (i = 0; i < fa.n; i++) {
-		double maxabs = 0, maxrel = 0;
+		double maxabs = 0, maxrel = 0, dd = 0, bb = 0, relnorm;
 		int out = 0;
 		ta = &fa.t[i];
 		tb = st_find(&fb, ta->name);
@@ -130,15 +140,20 @@ main(int argc, char **argv)
 			double d = fabs(a - b), rel = d / (fabs(b) + 1e-30);
 			if (!(d <= cmd.atol + cmd.rtol * fabs(b)))
 				out = 1;
+			dd += d * d;
+			bb += b * b;
 			if (d > maxabs || isnan(d))
 				maxabs = d;
 			if (d > cmd.atol && rel > maxrel)
 				maxrel = rel;
 		}
+		relnorm = bb > 0 ? sqrt(dd / bb) : sqrt(dd);
+		if (cmd.norm)
+			out = !(relnorm <= cmd.rtol);
 		bad |= out;
 		if (!cmd.quiet || out)
-			printf("%s %.3g %.3g%s\n", ta->name, maxabs, maxrel,
-			    out ? " OUT OF TOLERANCE" : "");
+			printf("%s %.3g %.3g %.3g%s\n", ta->name, maxabs, maxrel,
+			    relnorm, out ? " OUT OF TOLERANCE" : "");
 	}
 	xfshut(stdout, "<stdout>");
 	st_free(&fa);

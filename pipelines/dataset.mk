@@ -12,7 +12,8 @@
 #   SIZE=default         default: 2,000 / 250 / 250 tiles; reference: the
 #                        reference work's 65,350 / 6,560 / 6,560; tiny:
 #                        36 / 6 / 6 on small backgrounds, for the tests
-#                        (36 = one round of the class combinations)
+#                        (36 = one round of the class combinations);
+#                        demo: a 144-tile test split (4 rounds) for make demo
 #   DATASET=dataset      where the stages go
 #   SAMPLES=             a cell-sample stream to use instead of the one
 #                        pipelines/blocks.sh makes from share/blocks
@@ -54,6 +55,14 @@ else ifeq ($(SIZE),reference)
   DS_BGS_val     := 30
   DS_BGS_test    := 30
   DS_BGSIDE      := 1000
+else ifeq ($(SIZE),demo)
+  DS_TILES_train := 36
+  DS_TILES_val   := 6
+  DS_TILES_test  := 144
+  DS_BGS_train   := 3
+  DS_BGS_val     := 3
+  DS_BGS_test    := 6
+  DS_BGSIDE      := 1000
 else ifeq ($(SIZE),tiny)
   DS_TILES_train := 36
   DS_TILES_val   := 6
@@ -63,7 +72,7 @@ else ifeq ($(SIZE),tiny)
   DS_BGS_test    := 3
   DS_BGSIDE      := 320
 else
-  $(error SIZE must be default, reference or tiny, not '$(SIZE)')
+  $(error SIZE must be default, reference, demo or tiny, not '$(SIZE)')
 endif
 DS_NONDIGIT := $(SEED)
 $(foreach d,0 1 2 3 4 5 6 7 8 9,\

@@ -89,5 +89,5 @@ ds() {
 @test "dataset: a bad SIZE is refused" {
 	run ds dataset SIZE=huge DATASET="$BATS_TEST_TMPDIR/d"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"SIZE must be default, reference or tiny, not 'huge'"* ]]
+	[[ "$output" == *"SIZE must be default, reference, demo or tiny, not 'huge'"* ]]
 }

@@ -18,7 +18,7 @@ setup_file() {
 @test "tensor-diff: a file equals itself" {
 	run tensor-diff "$BATS_FILE_TMPDIR/m1.st" "$BATS_FILE_TMPDIR/m1.st"
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "enc0.conv0.weight 0 0" ]]
+	[[ "${lines[0]}" == "enc0.conv0.weight 0 0 0" ]]
 	run tensor-diff -q "$BATS_FILE_TMPDIR/m1.st" "$BATS_FILE_TMPDIR/m1.st"
 	[ -z "$output" ]
 }
@@ -34,6 +34,17 @@ setup_file() {
 	[ "$status" -eq 1 ]
 	run tensor-diff -q -r 1e-3 -a 1e-6 "$BATS_FILE_TMPDIR/h1.st" "$BATS_FILE_TMPDIR/m1.st"
 	[ "$status" -eq 0 ]
+}
+
+@test "tensor-diff: -n judges the relative error of each whole tensor" {
+	run tensor-diff -q -n -r 1e-3 "$BATS_FILE_TMPDIR/h1.st" "$BATS_FILE_TMPDIR/m1.st"
+	[ "$status" -eq 0 ]
+	run tensor-diff -q -n -r 1e-6 "$BATS_FILE_TMPDIR/h1.st" "$BATS_FILE_TMPDIR/m1.st"
+	[ "$status" -eq 1 ]
+	run tensor-diff -n -r 1e-5 "$BATS_FILE_TMPDIR/m1.st" "$BATS_FILE_TMPDIR/m2.st"
+	[ "$status" -eq 1 ]
+	# RELNORM of unrelated weights is of order 1
+	[[ "${lines[0]}" =~ ^enc0.conv0.weight\ [0-9.e-]+\ [0-9.e-]+\ (0\.[1-9]|1\.|2\.) ]]
 }
 
 @test "tensor-diff: a missing tensor or another shape is an error, status 2" {

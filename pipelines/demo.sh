@@ -1,0 +1,82 @@
+#!/bin/sh
+# demo.sh - the body of `make demo` (see pipelines/demo.mk for the
+# variables).  Prints where the results are.
+set -eu
+start=$(date +%s)
+mkdir -p "$DEMO"
+say() { printf 'demo: %s\n' "$*" >&2; }
+[ -f "$MODEL" ] || { say "$MODEL: no model"; exit 1; }
+
+say "building a test set with the dataset pipeline (SIZE=demo)"
+$MAKE --no-print-directory -s dataset SIZE=demo SEED=7 DATASET="$DEMO/dataset" >/dev/null
+tiles="$DEMO/dataset/test.pam"
+
+say "segmenting $(pamfile -count "$tiles" | sed 's/.*: *//') test tiles"
+unet-infer -q -m "$MODEL" -j "$THREADS" "$tiles" >"$DEMO/test-pred.pgm"
+seg-eval "$tiles" "$DEMO/test-pred.pgm" >"$DEMO/test-report.yaml"
+seg-eval --tsv "$tiles" "$DEMO/test-pred.pgm" >"$DEMO/test-report.tsv"
+# image | prediction | truth for the first 12 tiles, three to a row
+colorize --side-by-side "$tiles" "$DEMO/test-pred.pgm" >"$DEMO/.sbs.ppm"
+pamsplit -padname=2 "$DEMO/.sbs.ppm" "$DEMO/.sbs-%d.ppm" 2>/dev/null
+for r in 0 1 2 3; do
+	pnmcat -white -tb -jleft \
+	    "$DEMO/.sbs-$(printf %02d $((3 * r))).ppm" \
+	    "$DEMO/.sbs-$(printf %02d $((3 * r + 1))).ppm" \
+	    "$DEMO/.sbs-$(printf %02d $((3 * r + 2))).ppm" |
+	    pamtopng >"$DEMO/test-compare-$r.png"
+done
+rm -f "$DEMO"/.sbs*.ppm
+
+say "segmenting real smears: $SMEARS"
+for s in $SMEARS; do
+	jpg="$SRCDIR/share/blocks/bccd/JPEGImages/BloodImage_$s.jpg"
+	[ -f "$jpg" ] || { say "$jpg: missing"; exit 1; }
+	jpegtopnm "$jpg" 2>/dev/null | pamscale "$SCALE" >"$DEMO/smear-$s.ppm"
+	unet-infer -q -m "$MODEL" -j "$THREADS" "$DEMO/smear-$s.ppm" >"$DEMO/smear-$s.pgm"
+	pamtopng <"$DEMO/smear-$s.ppm" >"$DEMO/smear-$s.png"
+	colorize "$DEMO/smear-$s.pgm" | pamtopng >"$DEMO/smear-$s-classes.png"
+	colorize -o "$DEMO/smear-$s.ppm" "$DEMO/smear-$s.pgm" |
+	    pamtopng >"$DEMO/smear-$s-overlay.png"
+	if command -v cell-count >/dev/null; then
+		cell-count "$DEMO/smear-$s.pgm" >"$DEMO/smear-$s-counts.yaml"
+	fi
+	rm -f "$DEMO/smear-$s.ppm"
+done
+
+if command -v gnuplot >/dev/null; then
+	say "plotting"
+	log="$SRCDIR/share/models/default-train.jsonl"
+	sh "$SRCDIR/pipelines/plots.sh" ${log:+$( [ -f "$log" ] && echo "-l $log")} \
+	    -r "$DEMO/test-report.yaml" "$DEMO" >/dev/null
+fi
+
+acc=$(sed -n 's/^pixel_accuracy: //p' "$DEMO/test-report.yaml")
+miou=$(sed -n 's/^mean_iou: //p' "$DEMO/test-report.yaml")
+{
+	echo "# smearseg demo results"
+	echo
+	echo "Model: \`$MODEL\`.  Test set: $(pamfile -count "$tiles" | sed 's/.*: *//') synthetic"
+	echo "tiles built by \`make dataset SIZE=demo SEED=7\` (\`dataset/\`)."
+	echo "Pixel accuracy $acc, mean IoU $miou."
+	echo
+	echo "| file | what it is |"
+	echo "|---|---|"
+	echo "| test-report.yaml | seg-eval on the test tiles: accuracy, IoU and Dice per class, confusion matrix |"
+	echo "| test-report.tsv | the same as a table |"
+	echo "| test-compare-N.png | three test tiles each: picture, prediction, truth |"
+	echo "| test-pred.pgm | the predicted class maps (PGM, value = class) |"
+	for s in $SMEARS; do
+		echo "| smear-$s.png | BCCD smear BloodImage_$s, rescaled by $SCALE to 40x |"
+		echo "| smear-$s-classes.png | its predicted classes in the class colours |"
+		echo "| smear-$s-overlay.png | the classes blended over the smear |"
+		[ -f "$DEMO/smear-$s-counts.yaml" ] &&
+		    echo "| smear-$s-counts.yaml | cell counts, parasitemia, WBC differential |"
+	done
+	[ -f "$DEMO/confusion.png" ] && echo "| confusion.png | the test confusion matrix, rows normalised |"
+	[ -f "$DEMO/training-loss.png" ] && echo "| training-loss.png, training-val.png | the default model's training curves |"
+	echo "| dataset/ | the test set and the stages that made it |"
+	echo
+	echo "Colours: see share/classes.yaml (README, \"Classes\")."
+} >"$DEMO/index.md"
+say "done in $(( $(date +%s) - start )) s: pixel accuracy $acc, mean IoU $miou"
+echo "results in $DEMO/ (see $DEMO/index.md)"

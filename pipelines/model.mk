@@ -1,0 +1,25 @@
+# model.mk - retrain the shipped default model from scratch.
+#
+#   make default-model    dataset (SEED=1, default size) -> unet-train with
+#                         share/models/default.yaml -> $(MODEL_RUN)/, then
+#                         copies the best model (F16) and the log into
+#                         share/models/
+#
+# Hours on a 2-core CPU (see share/models/README.md); --resume carries a
+# run across restarts: run the same command again and it continues from
+# $(MODEL_RUN)/checkpoint.safetensors.
+
+MODEL_RUN     ?= runs/default
+MODEL_THREADS ?= 2
+
+.PHONY: default-model
+
+default-model: dataset bin/unet-train
+	@mkdir -p '$(MODEL_RUN)'
+	bin/unet-train -c $(SRCDIR)/share/models/default.yaml \
+	    -t $(DATASET)/train.pam -v $(DATASET)/val.pam \
+	    -o '$(MODEL_RUN)/model.safetensors' --half -C '$(MODEL_RUN)' \
+	    -j $(MODEL_THREADS) \
+	    $(if $(wildcard $(MODEL_RUN)/checkpoint.safetensors),-r '$(MODEL_RUN)')
+	cp '$(MODEL_RUN)/model.safetensors' $(SRCDIR)/share/models/default.safetensors
+	cp '$(MODEL_RUN)/train.jsonl' $(SRCDIR)/share/models/default-train.jsonl
