@@ -145,6 +145,11 @@ $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+# benchmark programs: test/bench/NAME.c -> $(BUILD)/bench/NAME
+$(BUILD)/bench/%: $(BUILD)/test/bench/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # --- tests -----------------------------------------------------------------

@@ -1,20 +1,17 @@
 /*
- * threads.c - set the thread count of OpenMP and of OpenBLAS together, so
- * that --threads means the same for every part of the engine.
+ * threads.c - the one thread knob of the engine.
+ *
+ * All CPU parallelism is OpenMP: the GEMM wrapper (lib/nn/cpu/gemm.c)
+ * splits each product across OpenMP threads and runs OpenBLAS single-
+ * threaded inside them, since two thread pools spinning on the same few
+ * cores slow training down many times over.
  */
 #include "threads.h"
 
 #include <omp.h>
 
-#if SMEARSEG_BLAS
-#include <cblas.h>
-#endif
-
 void
 threads_set(int n)
 {
 	omp_set_num_threads(n);
-#if SMEARSEG_BLAS
-	openblas_set_num_threads(n);
-#endif
 }

@@ -1,10 +1,10 @@
 /*
- * threads.h - one knob for the CPU threads of OpenMP and of the BLAS.
+ * threads.h - one knob for the CPU threads of the engine.
  */
 #ifndef SMEARSEG_THREADS_H
 #define SMEARSEG_THREADS_H
 
-/* Use N threads (N >= 1) for OpenMP loops and BLAS calls. */
+/* Use N threads (N >= 1) for the OpenMP loops and the GEMMs. */
 void threads_set(int n);
 
 #endif

@@ -1,0 +1,902 @@
+/*
+ * unet.c - the U-Net model: parameter table, activation plan, forward and
+ * backward passes, Adam and model files.
+ *
+ * The network is a list of conv layers in forward order (encoder, bottle-
+ * neck, decoder, head), each a 3x3 conv, a transposed conv or the 1x1
+ * head, with its own parameters and output buffers; max-pools sit between
+ * them and are run by the level loops below.  The decoder's concat [up,
+ * skip] is its first conv's two inputs (see conv3x3 in ops.h).  Every op
+ * goes through net->ops, so this file is the same for every backend.
+ *
+ * Activation plan.  Training keeps, per layer, its output `a` (after the
+ * activation, which is all the activation's backward needs) and with
+ * GroupNorm also the conv output `z` and the group statistics; per level
+ * the pool output.  The backward pass needs only two gradient buffers of
+ * the largest activation size: each layer reads the gradient of its
+ * output from one and writes that of its input to the other.  A skip
+ * gradient must wait from the decoder's first conv until the encoder's
+ * pool; it is parked in that conv's own output buffer, which its backward
+ * pass has read before it writes the input gradients.  Inference keeps
+ * the skip outputs and puts everything else in two ping-pong buffers,
+ * since each layer reads only its predecessor (and its skip).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "nn/unet.h"
+
+#define GN_EPS 1e-5f
+
+enum lkind { L_CONV3, L_CONVT, L_HEAD };
+
+struct unet_layer {
+	enum lkind kind;
+	int cin, cin2, cout;    /* cin2: skip channels of a decoder's conv0 */
+	int H, W;               /* input size (= output size but for CONVT) */
+	int act, norm;          /* activation / GroupNorm after the conv */
+	int pw, pb, pg, pbeta;  /* ptab indices of weight, bias, gamma, beta */
+	float *z;               /* B,Ho,Wo,cout conv output (norm only) */
+	float *a;               /* B,Ho,Wo,cout layer output */
+	float *mean, *rstd;     /* B,groups (norm only) */
+};
+
+/* Channels of level L, the bottleneck being level nlevels. */
+static int
+level_width(const struct unet_config *c, int l)
+{
+	return l < c->nlevels ? c->widths[l] : c->bottleneck;
+}
+
+// --- building ---------------------------------------------------------------
+
+static int
+add_param(struct unet *net, const char *name, enum unet_pkind kind, int cin,
+    int cout, int decay)
+{
+	struct unet_param *p;
+
+	net->ptab = xrealloc(net->ptab, (net->nptab + 1) * sizeof(*p));
+	p = &net->ptab[net->nptab];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->kind = kind;
+	p->decay = decay;
+	switch (kind) {
+	case UNET_P_CONV3:
+	case UNET_P_CONV1: {
+		int k = kind == UNET_P_CONV3 ? 3 : 1;
+		p->ndim = 4;
+		p->shape[0] = cout, p->shape[1] = cin;
+		p->shape[2] = p->shape[3] = k;
+		break;
+	}
+	case UNET_P_CONVT:
+		p->ndim = 4;
+		p->shape[0] = cin, p->shape[1] = cout;
+		p->shape[2] = p->shape[3] = 2;
+		break;
+	case UNET_P_VEC:
+		p->ndim = 1;
+		p->shape[0] = cout;
+		break;
+	}
+	p->n = 1;
+	for (int i = 0; i < p->ndim; i++)
+		p->n *= (size_t)p->shape[i];
+	p->off = net->nparams;
+	net->nparams += p->n;
+	return net->nptab++;
+}
+
+/* Append a layer with its parameters, named PREFIX.conv{K}/.norm{K},
+ * PREFIX.up or head. */
+static void
+add_layer(struct unet *net, enum lkind kind, const char *prefix, int k,
+    int cin, int cin2, int cout, int H, int W)
+{
+	const struct unet_config *c = &net->cfg;
+	struct unet_layer *L;
+	char name[32];
+
+	net->layers = xrealloc(net->layers, (net->nlayers + 1) * sizeof(*L));
+	L = &net->layers[net->nlayers++];
+	memset(L, 0, sizeof(*L));
+	L->kind = kind;
+	L->cin = cin, L->cin2 = cin2, L->cout = cout, L->H = H, L->W = W;
+	L->act = kind != L_HEAD;
+	L->norm = kind == L_CONV3 && c->norm == UNET_NORM_GROUP;
+	L->pg = L->pbeta = -1;
+	switch (kind) {
+	case L_CONV3:
+		snprintf(name, sizeof(name), "%s.conv%d.weight", prefix, k);
+		L->pw = add_param(net, name, UNET_P_CONV3, cin + cin2, cout,
+		    1);
+		snprintf(name, sizeof(name), "%s.conv%d.bias", prefix, k);
+		L->pb = add_param(net, name, UNET_P_VEC, 0, cout, 0);
+		if (L->norm) {
+			snprintf(name, sizeof(name), "%s.norm%d.weight",
+			    prefix, k);
+			L->pg = add_param(net, name, UNET_P_VEC, 0, cout, 0);
+			snprintf(name, sizeof(name), "%s.norm%d.bias",
+			    prefix, k);
+			L->pbeta = add_param(net, name, UNET_P_VEC, 0, cout, 0);
+		}
+		break;
+	case L_CONVT:
+		snprintf(name, sizeof(name), "%s.up.weight", prefix);
+		L->pw = add_param(net, name, UNET_P_CONVT, cin, cout, 1);
+		snprintf(name, sizeof(name), "%s.up.bias", prefix);
+		L->pb = add_param(net, name, UNET_P_VEC, 0, cout, 0);
+		break;
+	case L_HEAD:
+		L->pw = add_param(net, "head.weight", UNET_P_CONV1, cin, cout,
+		    1);
+		L->pb = add_param(net, "head.bias", UNET_P_VEC, 0, cout, 0);
+		break;
+	}
+}
+
+/* Pixels of one image at the output of layer L. */
+static size_t
+out_pixels(const struct unet_layer *L)
+{
+	return (size_t)L->H * L->W * (L->kind == L_CONVT ? 4 : 1);
+}
+
+/*
+ * Activation allocator: a persistent buffer of its own, or (inference,
+ * non-skip) one of two ping-pong buffers, alternating with each request so
+ * that an op's input and output never share one.  A first pass (PLAN)
+ * only measures the ping-pong sizes.
+ */
+struct planner {
+	struct unet *net;
+	int plan, turn;
+	size_t pp_size[2];
+	float *pp[2];
+};
+
+static float *
+act_alloc(struct planner *p, size_t floats, int keep)
+{
+	struct unet *net = p->net;
+
+	if (net->train || keep) {
+		if (p->plan)
+			return NULL;
+		net->act_bytes += floats * sizeof(float);
+		return net->ops->alloc(floats * sizeof(float));
+	}
+	int t = p->turn;
+	p->turn ^= 1;
+	if (p->plan) {
+		if (floats > p->pp_size[t])
+			p->pp_size[t] = floats;
+		return NULL;
+	}
+	return p->pp[t];
+}
+
+/* The buffers of conv layer L: z and the statistics with a norm, a. */
+static void
+conv_alloc(struct planner *p, struct unet_layer *L, int keep)
+{
+	struct unet *net = p->net;
+	size_t sz = (size_t)net->max_batch * out_pixels(L) * L->cout;
+	size_t st = (size_t)net->max_batch * net->cfg.groups * sizeof(float);
+
+	if (L->norm) {
+		L->z = act_alloc(p, sz, 0);
+		if (!p->plan) {
+			L->mean = net->ops->alloc(st);
+			L->rstd = net->ops->alloc(st);
+		}
+	}
+	L->a = act_alloc(p, sz, keep);
+}
+
+/*
+ * Walk the layers in forward order and give each its buffers; called
+ * twice with the same sequence of requests, so the ping-pong turns match.
+ * Encoder levels end with their skip output (kept) and a pool; decoder
+ * levels start with the transposed conv.
+ */
+static void
+plan_activations(struct planner *p)
+{
+	struct unet *net = p->net;
+	const struct unet_config *c = &net->cfg;
+	int B = net->max_batch, n = 0;
+
+	p->turn = 0;
+	for (int l = 0; l <= c->nlevels; l++) {
+		for (int k = 0; k < c->convs; k++, n++)
+			conv_alloc(p, &net->layers[n], l < c->nlevels &&
+			    k == c->convs - 1);
+		if (l < c->nlevels) {
+			size_t px = (size_t)B * (c->input_h >> (l + 1)) *
+			    (c->input_w >> (l + 1));
+			net->pool[l] = act_alloc(p, px * c->widths[l], 0);
+		}
+	}
+	for (int l = c->nlevels - 1; l >= 0; l--) {
+		struct unet_layer *U = &net->layers[n++];
+		U->a = act_alloc(p, (size_t)B * out_pixels(U) * U->cout, 0);
+		for (int k = 0; k < c->convs; k++, n++)
+			conv_alloc(p, &net->layers[n], 0);
+	}
+	net->layers[n].a = NULL;        /* the head writes net->logits */
+}
+
+struct unet *
+unet_create(const struct unet_config *cfg, int max_batch, int train,
+    const struct nn_ops *ops)
+{
+	struct unet *net = xcalloc(1, sizeof(*net));
+	const struct unet_config *c = &net->cfg;
+	char prefix[16];
+	int H = cfg->input_h, W = cfg->input_w;
+
+	// what the config loader checks, for configs built in code
+	if (cfg->nlevels < 1 || cfg->nlevels > UNET_MAX_LEVELS ||
+	    H % (1 << cfg->nlevels) != 0 || W % (1 << cfg->nlevels) != 0)
+		die("a %dx%d input does not halve cleanly %d times", H, W,
+		    cfg->nlevels);
+	for (int l = 0; cfg->norm == UNET_NORM_GROUP && l <= cfg->nlevels; l++)
+		if (level_width(cfg, l) % cfg->groups != 0)
+			die("%d norm groups do not divide width %d",
+			    cfg->groups, level_width(cfg, l));
+	if (max_batch < 1)
+		die("a network for %d images", max_batch);
+	net->cfg = *cfg;
+	net->ops = ops != NULL ? ops : nn_ops_get("cpu");
+	net->max_batch = max_batch;
+	net->train = train;
+
+	// layers and parameter table, in forward order
+	for (int l = 0; l <= c->nlevels; l++) {
+		int h = H >> l, w = W >> l, cin;
+		if (l < c->nlevels)
+			snprintf(prefix, sizeof(prefix), "enc%d", l);
+		else
+			snprintf(prefix, sizeof(prefix), "mid");
+		cin = l == 0 ? c->in_channels : c->widths[l - 1];
+		for (int k = 0; k < c->convs; k++) {
+			add_layer(net, L_CONV3, prefix, k, cin, 0,
+			    level_width(c, l), h, w);
+			cin = level_width(c, l);
+		}
+	}
+	for (int l = c->nlevels - 1; l >= 0; l--) {
+		int h = H >> l, w = W >> l;
+		snprintf(prefix, sizeof(prefix), "dec%d", l);
+		add_layer(net, L_CONVT, prefix, 0, level_width(c, l + 1), 0,
+		    c->widths[l], h / 2, w / 2);
+		// conv0 reads [up, skip]: the up part is cin, the skip cin2
+		for (int k = 0; k < c->convs; k++)
+			add_layer(net, L_CONV3, prefix, k, c->widths[l],
+			    k == 0 ? c->widths[l] : 0, c->widths[l], h, w);
+	}
+	add_layer(net, L_HEAD, "head", 0, c->widths[0], 0, c->classes, H, W);
+
+	net->params = net->ops->alloc(net->nparams * sizeof(float));
+	if (train)
+		net->grads = net->ops->alloc(net->nparams * sizeof(float));
+
+	// activations: measure the ping-pong buffers, allocate, then assign
+	struct planner p = { .net = net, .plan = 1 };
+	plan_activations(&p);
+	for (int i = 0; i < 2; i++)
+		if (p.pp_size[i] > 0) {
+			p.pp[i] = net->ops->alloc(p.pp_size[i] * sizeof(float));
+			net->act_bytes += p.pp_size[i] * sizeof(float);
+		}
+	p.plan = 0;
+	plan_activations(&p);
+	net->gbuf[0] = p.pp[0];         /* owned via gbuf in inference */
+	net->gbuf[1] = p.pp[1];
+
+	size_t npx = (size_t)max_batch * H * W;
+	net->x = net->ops->alloc(npx * c->in_channels * sizeof(float));
+	net->logits = net->ops->alloc(npx * c->classes * sizeof(float));
+	net->probs = net->ops->alloc(npx * c->classes * sizeof(float));
+	net->labels = net->ops->alloc(npx);
+	net->class_w = net->ops->alloc(c->classes * sizeof(float));
+	net->act_bytes += npx * (c->in_channels + 2 * c->classes) * 4 + npx;
+
+	if (train) {
+		// gradient buffers: the largest input or output of a layer
+		size_t g = npx * c->classes;
+		for (int i = 0; i < net->nlayers; i++) {
+			const struct unet_layer *L = &net->layers[i];
+			size_t in = (size_t)max_batch * L->H * L->W * L->cin;
+			size_t out = (size_t)max_batch * out_pixels(L) *
+			    L->cout;
+			g = in > g ? in : g;
+			g = out > g ? out : g;
+		}
+		for (int i = 0; i < 2; i++)
+			net->gbuf[i] = net->ops->alloc(g * sizeof(float));
+		net->act_bytes += 2 * g * sizeof(float);
+	}
+	return net;
+}
+
+void
+unet_free(struct unet *net)
+{
+	const struct nn_ops *o;
+
+	if (net == NULL)
+		return;
+	o = net->ops;
+	for (int i = 0; i < net->nlayers; i++) {
+		struct unet_layer *L = &net->layers[i];
+		int skip = 0;
+		// in inference only skip outputs are owned by their layer
+		for (int l = 0; l < net->cfg.nlevels; l++)
+			skip |= i == (l + 1) * net->cfg.convs - 1;
+		if (net->train || skip)
+			o->free(L->a);
+		if (net->train)
+			o->free(L->z);
+		o->free(L->mean);
+		o->free(L->rstd);
+	}
+	if (net->train)
+		for (int l = 0; l < net->cfg.nlevels; l++)
+			o->free(net->pool[l]);
+	o->free(net->gbuf[0]);
+	o->free(net->gbuf[1]);
+	o->free(net->x);
+	o->free(net->logits);
+	o->free(net->probs);
+	o->free(net->labels);
+	o->free(net->class_w);
+	o->free(net->params);
+	o->free(net->grads);
+	free(net->layers);
+	free(net->ptab);
+	free(net);
+}
+
+const struct unet_param *
+unet_param_find(const struct unet *net, const char *name)
+{
+	for (int i = 0; i < net->nptab; i++)
+		if (strcmp(net->ptab[i].name, name) == 0)
+			return &net->ptab[i];
+	return NULL;
+}
+
+void
+unet_init_params(struct unet *net, struct rng *r)
+{
+	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	float *h = xmalloc_array(net->nparams, sizeof(float));
+
+	for (int i = 0; i < net->nptab; i++) {
+		const struct unet_param *p = &net->ptab[i];
+		float *d = h + p->off, sd = 0;
+		// fan-in: Cin*k*k, and Cin for the transposed conv (each output
+		// pixel sees one tap of every input channel)
+		switch (p->kind) {
+		case UNET_P_CONV3:
+			sd = sqrtf(2 / ((1 + alpha * alpha) * p->shape[1] * 9));
+			break;
+		case UNET_P_CONVT:
+			sd = sqrtf(2 / ((1 + alpha * alpha) * p->shape[0]));
+			break;
+		case UNET_P_CONV1:
+			sd = sqrtf(1.0f / p->shape[1]);
+			break;
+		case UNET_P_VEC:
+			break;
+		}
+		for (size_t j = 0; j < p->n; j++)
+			d[j] = p->kind == UNET_P_VEC ? 0 : sd * rng_normal(r);
+	}
+	// norm scales start at one
+	for (int i = 0; i < net->nlayers; i++) {
+		const struct unet_param *g;
+		if (!net->layers[i].norm)
+			continue;
+		g = &net->ptab[net->layers[i].pg];
+		for (size_t j = 0; j < g->n; j++)
+			h[g->off + j] = 1;
+	}
+	net->ops->upload(net->params, h, net->nparams * sizeof(float));
+	free(h);
+}
+
+// --- forward ----------------------------------------------------------------
+
+#define P(net, idx) ((net)->params + (net)->ptab[idx].off)
+#define G(net, idx) ((net)->grads + (net)->ptab[idx].off)
+
+/* Run layer L on IN (B, H, W, cin) and IN2 (B, H, W, cin2; for a decoder's
+ * conv0) into OUT, L->a but for the head. */
+static void
+layer_forward(struct unet *net, struct unet_layer *L, const float *in,
+    const float *in2, float *out, int B)
+{
+	const struct nn_ops *o = net->ops;
+	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	float *y = L->norm ? L->z : out;
+	size_t n = (size_t)B * out_pixels(L) * L->cout;
+
+	switch (L->kind) {
+	case L_CONV3:
+		o->conv3x3_forward(y, in, in2, P(net, L->pw), P(net, L->pb), B,
+		    L->H, L->W, L->cin, L->cin2, L->cout);
+		break;
+	case L_CONVT:
+		o->convt2x2_forward(y, in, P(net, L->pw), P(net, L->pb), B,
+		    L->H, L->W, L->cin, L->cout);
+		break;
+	case L_HEAD:
+		o->conv1x1_forward(y, in, P(net, L->pw), P(net, L->pb),
+		    B * L->H * L->W, L->cin, L->cout);
+		break;
+	}
+	if (L->norm)
+		o->groupnorm_forward(out, L->mean, L->rstd, L->z, P(net, L->pg),
+		    P(net, L->pbeta), B, L->H * L->W, L->cout, net->cfg.groups,
+		    GN_EPS);
+	if (L->act)
+		o->act_forward(out, out, n, alpha);
+}
+
+void
+unet_forward(struct unet *net, const float *x, int B)
+{
+	const struct unet_config *c = &net->cfg;
+	const struct nn_ops *o = net->ops;
+	const float *in = net->x;
+	int n = 0;
+
+	if (B < 1 || B > net->max_batch)
+		die("batch of %d images for a network built for 1..%d", B,
+		    net->max_batch);
+	net->B = B;
+	net->have_loss = 0;
+	o->upload(net->x, x, (size_t)B * c->input_h * c->input_w *
+	    c->in_channels * sizeof(float));
+
+	// encoder and bottleneck
+	for (int l = 0; l <= c->nlevels; l++) {
+		struct unet_layer *L = NULL;
+		for (int k = 0; k < c->convs; k++, n++) {
+			L = &net->layers[n];
+			layer_forward(net, L, in, NULL, L->a, B);
+			in = L->a;
+		}
+		if (l < c->nlevels) {
+			o->maxpool2x2_forward(net->pool[l], L->a, B, L->H, L->W,
+			    L->cout);
+			in = net->pool[l];
+		}
+	}
+	// decoder: up, then convs, the first on [up, skip]
+	for (int l = c->nlevels - 1; l >= 0; l--) {
+		struct unet_layer *U = &net->layers[n++];
+		layer_forward(net, U, in, NULL, U->a, B);
+		in = U->a;
+		for (int k = 0; k < c->convs; k++, n++) {
+			struct unet_layer *L = &net->layers[n];
+			layer_forward(net, L, in, k == 0 ? unet_skip(net, l) :
+			    NULL, L->a, B);
+			in = L->a;
+		}
+	}
+	layer_forward(net, &net->layers[n], in, NULL, net->logits, B);
+}
+
+void
+unet_probs(struct unet *net, float *probs)
+{
+	const struct unet_config *c = &net->cfg;
+	int N = net->B * c->input_h * c->input_w;
+
+	net->ops->softmax_forward(net->probs, net->logits, N, c->classes);
+	net->ops->download(probs, net->probs, (size_t)N * c->classes *
+	    sizeof(float));
+}
+
+float
+unet_forward_loss(struct unet *net, const float *x, const uint8_t *labels,
+    const float *class_w, int B)
+{
+	const struct unet_config *c = &net->cfg;
+	int N = B * c->input_h * c->input_w, K = c->classes;
+	float *ones = NULL;
+
+	for (int i = 0; i < N; i++)
+		if (labels[i] >= K && labels[i] != NN_IGNORE_LABEL)
+			die("label %d at pixel %d is not a class (0..%d) or %d",
+			    labels[i], i, K - 1, NN_IGNORE_LABEL);
+	if (class_w == NULL) {
+		ones = xmalloc_array(K, sizeof(float));
+		for (int k = 0; k < K; k++)
+			ones[k] = 1;
+		class_w = ones;
+	}
+	unet_forward(net, x, B);
+	net->ops->upload(net->labels, labels, (size_t)N);
+	net->ops->upload(net->class_w, class_w, K * sizeof(float));
+	net->ops->xent_forward(net->probs, net->sums, net->logits, net->labels,
+	    net->class_w, N, K);
+	free(ones);
+	net->have_loss = 1;
+	return net->sums[1] > 0 ? (float)(net->sums[0] / net->sums[1]) : 0;
+}
+
+const float *
+unet_skip(const struct unet *net, int l)
+{
+	return net->layers[(l + 1) * net->cfg.convs - 1].a;
+}
+
+double
+unet_loss_wsum(const struct unet *net)
+{
+	return net->sums[1];
+}
+
+// --- backward ---------------------------------------------------------------
+
+void
+unet_zero_grad(struct unet *net)
+{
+	net->ops->zero(net->grads, net->nparams * sizeof(float));
+}
+
+/*
+ * Backward through layer L whose inputs were IN (and IN2) and output OUT.
+ * On entry gbuf[*cur] holds the gradient of OUT; on return it holds that
+ * of IN (unless NEED_DINP is 0), and DIN2 that of IN2.  Each step writes
+ * the other buffer and flips *cur.
+ */
+static void
+layer_backward(struct unet *net, struct unet_layer *L, const float *in,
+    const float *in2, float *din2, const float *out, int *cur,
+    int need_dinp)
+{
+	const struct nn_ops *o = net->ops;
+	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	int B = net->B;
+	size_t n = (size_t)B * out_pixels(L) * L->cout;
+	float *d = net->gbuf[*cur];
+
+	if (L->act)
+		o->act_backward(d, d, out, n, alpha);
+	if (L->norm) {
+		float *dz = net->gbuf[*cur ^ 1];
+		o->groupnorm_backward(dz, G(net, L->pg), G(net, L->pbeta), d,
+		    L->z, L->mean, L->rstd, P(net, L->pg), B, L->H * L->W,
+		    L->cout, net->cfg.groups);
+		*cur ^= 1;
+		d = dz;
+	}
+	float *dinp = need_dinp ? net->gbuf[*cur ^ 1] : NULL;
+	switch (L->kind) {
+	case L_CONV3:
+		o->conv3x3_backward(dinp, din2, G(net, L->pw), G(net, L->pb),
+		    d, in, in2, P(net, L->pw), B, L->H, L->W, L->cin, L->cin2,
+		    L->cout);
+		break;
+	case L_CONVT:
+		o->convt2x2_backward(dinp, G(net, L->pw), G(net, L->pb), d, in,
+		    P(net, L->pw), B, L->H, L->W, L->cin, L->cout);
+		break;
+	case L_HEAD:
+		o->conv1x1_backward(dinp, G(net, L->pw), G(net, L->pb), d, in,
+		    P(net, L->pw), B * L->H * L->W, L->cin, L->cout);
+		break;
+	}
+	*cur ^= 1;
+}
+
+void
+unet_backward(struct unet *net, double wsum)
+{
+	const struct unet_config *c = &net->cfg;
+	const struct nn_ops *o = net->ops;
+	int B = net->B, L = c->nlevels, cv = c->convs, cur = 0;
+	int N = B * c->input_h * c->input_w;
+	struct unet_layer *ly = net->layers;
+	int n = net->nlayers - 1;       /* the head */
+
+	if (!net->train)
+		die("backward pass on a network built for inference");
+	if (!net->have_loss)
+		die("backward pass without a forward pass with a loss");
+	o->xent_backward(net->gbuf[cur], net->probs, net->labels, net->class_w,
+	    wsum > 0 ? (float)(1 / wsum) : 0, N, c->classes);
+
+	// head, then the decoder from the top level down to level L-1
+	const float *in = ly[n - 1].a;
+	float *park[UNET_MAX_LEVELS];   /* the skip gradients, level by level */
+	layer_backward(net, &ly[n], in, NULL, NULL, net->logits, &cur, 1);
+	n--;
+	for (int l = 0; l < L; l++) {
+		for (int k = cv - 1; k >= 0; k--, n--) {
+			if (k > 0) {
+				layer_backward(net, &ly[n], ly[n - 1].a, NULL,
+				    NULL, ly[n].a, &cur, 1);
+				continue;
+			}
+			// conv0 on [up, skip]: up's gradient goes on, the
+			// skip's is parked in conv0's output buffer
+			park[l] = ly[n].a;
+			layer_backward(net, &ly[n], ly[n - 1].a,
+			    unet_skip(net, l), park[l], ly[n].a, &cur, 1);
+		}
+		struct unet_layer *U = &ly[n];
+		in = l == L - 1 ? ly[(L + 1) * cv - 1].a : ly[n - 1].a;
+		layer_backward(net, U, in, NULL, NULL, U->a, &cur, 1);
+		n--;
+	}
+	// bottleneck and encoder; the skip output's gradient is the pool's
+	// plus the parked one
+	for (int l = L; l >= 0; l--) {
+		if (l < L) {
+			struct unet_layer *S = &ly[(l + 1) * cv - 1];
+			o->maxpool2x2_backward(net->gbuf[cur ^ 1],
+			    net->gbuf[cur], S->a, net->pool[l], B, S->H, S->W,
+			    S->cout);
+			cur ^= 1;
+			o->add(net->gbuf[cur], park[l],
+			    (size_t)B * S->H * S->W * S->cout);
+		}
+		for (int k = cv - 1; k >= 0; k--, n--) {
+			if (k > 0)
+				in = ly[n - 1].a;
+			else
+				in = l == 0 ? net->x : net->pool[l - 1];
+			layer_backward(net, &ly[n], in, NULL, NULL, ly[n].a,
+			    &cur, !(l == 0 && k == 0));
+		}
+	}
+}
+
+// --- Adam -------------------------------------------------------------------
+
+void
+adam_init(struct adam *opt, const struct unet *net)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->m = net->ops->alloc(net->nparams * sizeof(float));
+	opt->v = net->ops->alloc(net->nparams * sizeof(float));
+	opt->beta1 = net->cfg.beta1;
+	opt->beta2 = net->cfg.beta2;
+	opt->eps = net->cfg.adam_eps;
+	opt->wd = net->cfg.weight_decay;
+}
+
+void
+adam_free(struct adam *opt, const struct unet *net)
+{
+	net->ops->free(opt->m);
+	net->ops->free(opt->v);
+	opt->m = opt->v = NULL;
+}
+
+void
+adam_step(struct adam *opt, struct unet *net, float lr)
+{
+	opt->t++;
+	for (int i = 0; i < net->nptab; i++) {
+		const struct unet_param *p = &net->ptab[i];
+		net->ops->adam_update(net->params + p->off, opt->m + p->off,
+		    opt->v + p->off, net->grads + p->off, p->n, lr, opt->beta1,
+		    opt->beta2, opt->eps, p->decay ? opt->wd : 0, opt->t);
+	}
+}
+
+// --- files ------------------------------------------------------------------
+
+/*
+ * Internal <-> file layout of one tensor (shapes in struct unet_param):
+ *   CONV3 [ky][kx][ci][co] <-> [co][ci][ky][kx]
+ *   CONV1 [ci][co]         <-> [co][ci][1][1]
+ *   CONVT [ci][ky][kx][co] <-> [ci][co][ky][kx]
+ */
+static void
+convert(const struct unet_param *p, float *dst, const float *src, int to_file)
+{
+	size_t a, b;
+
+	switch (p->kind) {
+	case UNET_P_VEC:
+		memcpy(dst, src, p->n * sizeof(float));
+		return;
+	case UNET_P_CONV3:
+	case UNET_P_CONV1: {
+		int co_n = (int)p->shape[0], ci_n = (int)p->shape[1];
+		int kk = (int)(p->shape[2] * p->shape[3]);
+		for (int co = 0; co < co_n; co++)
+			for (int ci = 0; ci < ci_n; ci++)
+				for (int t = 0; t < kk; t++) {
+					a = ((size_t)co * ci_n + ci) * kk + t;
+					b = ((size_t)t * ci_n + ci) * co_n + co;
+					if (to_file)
+						dst[a] = src[b];
+					else
+						dst[b] = src[a];
+				}
+		return;
+	}
+	case UNET_P_CONVT: {
+		int ci_n = (int)p->shape[0], co_n = (int)p->shape[1];
+		for (int ci = 0; ci < ci_n; ci++)
+			for (int co = 0; co < co_n; co++)
+				for (int t = 0; t < 4; t++) {
+					a = ((size_t)ci * co_n + co) * 4 + t;
+					b = ((size_t)ci * 4 + t) * co_n + co;
+					if (to_file)
+						dst[a] = src[b];
+					else
+						dst[b] = src[a];
+				}
+		return;
+	}
+	}
+}
+
+/* BUF as host tensors; names PREFIX + name (malloc'd), or with a NULL
+ * PREFIX the ptab names themselves. */
+static struct tensor *
+export(const struct unet *net, const float *buf, const char *prefix)
+{
+	struct tensor *t = xcalloc(net->nptab, sizeof(*t));
+	float *h = xmalloc_array(net->nparams, sizeof(float));
+
+	net->ops->download(h, buf, net->nparams * sizeof(float));
+	for (int i = 0; i < net->nptab; i++) {
+		const struct unet_param *p = &net->ptab[i];
+		if (prefix == NULL) {
+			t[i].name = (char *)p->name;
+		} else {
+			t[i].name = xmalloc(strlen(prefix) +
+			    strlen(p->name) + 1);
+			strcpy(t[i].name, prefix);
+			strcat(t[i].name, p->name);
+		}
+		t[i].dtype = DTYPE_F32;
+		t[i].ndim = p->ndim;
+		memcpy(t[i].shape, p->shape, sizeof(p->shape));
+		t[i].data = xmalloc_array(p->n, sizeof(float));
+		convert(p, t[i].data, h + p->off, 1);
+	}
+	free(h);
+	return t;
+}
+
+struct tensor *
+unet_export(const struct unet *net, const float *buf, const char *prefix)
+{
+	return export(net, buf, prefix);
+}
+
+struct tensor *
+unet_params_export(const struct unet *net)
+{
+	return export(net, net->params, NULL);
+}
+
+void
+unet_tensors_free(const struct unet *net, struct tensor *t)
+{
+	for (int i = 0; i < net->nptab; i++) {
+		free(t[i].name);
+		free(t[i].data);
+	}
+	free(t);
+}
+
+void
+unet_import(struct unet *net, float *buf, const struct st_file *f,
+    const char *fname, const char *prefix)
+{
+	float *h = xmalloc_array(net->nparams, sizeof(float));
+	char *name = xmalloc(strlen(prefix) + sizeof(net->ptab[0].name));
+
+	for (int i = 0; i < net->nptab; i++) {
+		const struct unet_param *p = &net->ptab[i];
+		const struct tensor *t;
+		int ok;
+		strcpy(name, prefix);
+		strcat(name, p->name);
+		if ((t = st_find(f, name)) == NULL)
+			die("%s: no tensor '%s' (not a model of this "
+			    "architecture?)", fname, name);
+		ok = t->dtype == DTYPE_F32 && t->ndim == p->ndim;
+		for (int j = 0; ok && j < p->ndim; j++)
+			ok = t->shape[j] == p->shape[j];
+		if (!ok)
+			die("%s: tensor '%s' is not F32 of shape [%lld,%lld,"
+			    "%lld,%lld] (first %d dims)", fname, name,
+			    (long long)p->shape[0], (long long)p->shape[1],
+			    (long long)p->shape[2], (long long)p->shape[3],
+			    p->ndim);
+		convert(p, h + p->off, t->data, 0);
+	}
+	net->ops->upload(buf, h, net->nparams * sizeof(float));
+	free(name);
+	free(h);
+}
+
+void
+unet_params_import(struct unet *net, const struct st_file *f,
+    const char *fname)
+{
+	unet_import(net, net->params, f, fname, "");
+}
+
+char *
+unet_config_yaml(const struct unet_config *c)
+{
+	char *s;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	if (f == NULL)
+		die("open_memstream:");
+	fprintf(f, "model:\n  widths: [");
+	for (int l = 0; l < c->nlevels; l++)
+		fprintf(f, "%s%d", l ? ", " : "", c->widths[l]);
+	fprintf(f, "]\n"
+	    "  input_size: %d\n"
+	    "  in_channels: %d\n"
+	    "  classes: %d\n"
+	    "  bottleneck: %d\n"
+	    "  convs_per_level: %d\n"
+	    "  activation: %s\n"
+	    "  leaky_alpha: %.9g\n"
+	    "  norm: %s\n"
+	    "  norm_groups: %d\n",
+	    c->input_h, c->in_channels, c->classes, c->bottleneck,
+	    c->convs, unet_act_name(c->act), c->alpha, unet_norm_name(c->norm),
+	    c->groups);
+	if (ferror(f) || fclose(f) != 0)
+		die("out of memory");
+	return s;
+}
+
+void
+unet_model_config(struct unet_config *cfg, const struct st_file *f,
+    const char *fname)
+{
+	const char *yaml = st_meta(f, "unet.config");
+
+	if (yaml == NULL)
+		die("%s: no 'unet.config' metadata (not a smearseg model?)",
+		    fname);
+	unet_config_load(cfg, fname, yaml);
+}
+
+void
+unet_save(const struct unet *net, const char *path, char *const *meta_key,
+    char *const *meta_val, int nmeta)
+{
+	struct tensor *t = unet_export(net, net->params, "");
+	char **k = xcalloc(nmeta + 1, sizeof(*k)), **v = xcalloc(nmeta + 1,
+	    sizeof(*v));
+
+	k[0] = "unet.config";
+	v[0] = unet_config_yaml(&net->cfg);
+	for (int i = 0; i < nmeta; i++) {
+		k[i + 1] = meta_key[i];
+		v[i + 1] = meta_val[i];
+	}
+	st_write(path, t, net->nptab, k, v, nmeta + 1);
+	unet_tensors_free(net, t);
+	free(v[0]);
+	free(k);
+	free(v);
+}

@@ -1,0 +1,190 @@
+/*
+ * unet.h - the U-Net: parameters, activations, forward, backward, Adam,
+ * and model files.
+ *
+ * Architecture (config.h): for each level l of widths[], convs 3x3 convs
+ * (each followed by the optional GroupNorm and the activation), the last of
+ * which is the level's skip output, then a 2x2 max-pool; convs 3x3 convs at
+ * the bottleneck width; then for l = L-1 .. 0 a 2x2 stride-2 transposed conv
+ * to widths[l] (with the activation) and convs 3x3 convs, the first on the
+ * concat [upsampled, skip]; finally a 1x1 head to the class logits.  With
+ * widths 32-64-128-256, bottleneck 512, leaky ReLU 0.1 and no norm this is
+ * the reference network (7,760,394 parameters for 10 classes).
+ *
+ * The optional normalisation is GroupNorm (Wu and He, 2018) after each 3x3
+ * conv.  Its statistics are per image, so it behaves the same at a batch
+ * of 1 or 2 images per rank (where BatchNorm's batch statistics are too
+ * noisy), the same in training and inference (no running averages to
+ * drift), and it keeps a data-parallel run on N ranks of batch b equal to
+ * one rank of batch N*b, which BatchNorm breaks unless its statistics are
+ * synchronised across ranks every layer.
+ *
+ * Memory: all parameters live in ONE contiguous float buffer and all
+ * gradients in another, described by a table of named tensors (llm.c's
+ * malloc_and_point_parameters), so a data-parallel gradient average is
+ * one MPI_Allreduce over net->grads and a checkpoint is one write.
+ * Activations are allocated once by unet_create() for at most max_batch
+ * images of the configured size.  A training network keeps every
+ * activation that the backward pass reads and two gradient buffers that
+ * the layers ping-pong between; an inference network keeps only the skip
+ * outputs and two ping-pong buffers.  All buffers are backend memory:
+ * read them on the host with net->ops->download().
+ *
+ * A training step:
+ *
+ *	loss = unet_forward_loss(net, x, labels, class_w, B);
+ *	unet_zero_grad(net);
+ *	unet_backward(net, unet_loss_wsum(net));  // or the all-ranks sum
+ *	adam_step(&opt, net, lr);
+ *
+ * A checkpoint is unet_export() of net->params (prefix ""), opt.m
+ * ("adam.m.") and opt.v ("adam.v."), written with st_write() together with
+ * opt.t and the struct rng words as metadata; unet_import() with the same
+ * prefixes restores it.
+ */
+#ifndef SMEARSEG_NN_UNET_H
+#define SMEARSEG_NN_UNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+#include "safetensors.h"
+#include "nn/config.h"
+#include "nn/ops.h"
+
+/* How a parameter tensor is stored inside the buffer. */
+enum unet_pkind {
+	UNET_P_CONV3,           /* [3][3][Cin][Cout]; file [Cout,Cin,3,3] */
+	UNET_P_CONV1,           /* [Cin][Cout];       file [Cout,Cin,1,1] */
+	UNET_P_CONVT,           /* [Cin][2][2][Cout]; file [Cin,Cout,2,2] */
+	UNET_P_VEC              /* [C];               file [C] */
+};
+
+/* One named tensor of the parameter buffer. */
+struct unet_param {
+	char name[32];          /* "enc0.conv0.weight", PyTorch-style */
+	enum unet_pkind kind;
+	int ndim;
+	int64_t shape[4];       /* PyTorch's shape, as stored in files */
+	size_t off, n;          /* offset and length in floats */
+	int decay;              /* weight decay applies (conv weights) */
+};
+
+struct unet_layer;
+
+struct unet {
+	struct unet_config cfg;
+	const struct nn_ops *ops;
+	int max_batch, train;
+
+	// parameters and gradients: one buffer each, described by ptab
+	int nptab;
+	struct unet_param *ptab;
+	size_t nparams;
+	float *params;          /* nparams */
+	float *grads;           /* nparams (training only) */
+
+	// layers and activations (see unet.c)
+	int nlayers;
+	struct unet_layer *layers;
+	float *x;               /* B,H,W,Cin */
+	float *pool[UNET_MAX_LEVELS];   /* B,H>>(l+1),W>>(l+1),widths[l] */
+	float *logits;          /* B,H,W,K */
+	float *probs;           /* B,H,W,K */
+	uint8_t *labels;        /* B,H,W */
+	float *class_w;         /* K */
+	float *gbuf[2];         /* activation gradients, ping-pong */
+	size_t act_bytes;       /* backend memory for activations */
+	int B;                  /* batch of the last forward pass */
+	int have_loss;          /* probs and labels belong to that pass */
+	double sums[2];         /* sum w*CE and sum w of the last loss */
+};
+
+/* Build a network for batches of at most MAX_BATCH images of
+ * cfg->input_h x cfg->input_w on backend OPS (NULL: CPU).  TRAIN
+ * allocates what the backward pass needs; otherwise only inference. */
+struct unet *unet_create(const struct unet_config *cfg, int max_batch,
+    int train, const struct nn_ops *ops);
+void unet_free(struct unet *net);
+
+/* He-normal conv weights (fan-in, leaky-ReLU gain), zero biases, unit
+ * norm scales; the 1x1 head gets variance 1/fan-in. */
+void unet_init_params(struct unet *net, struct rng *r);
+
+/* The parameter tensor called NAME, or NULL. */
+const struct unet_param *unet_param_find(const struct unet *net,
+    const char *name);
+
+// --- forward and backward ---------------------------------------------------
+
+/* Logits for B images X (host, B,H,W,Cin, NHWC) into net->logits. */
+void unet_forward(struct unet *net, const float *x, int B);
+/* Softmax of the last forward pass, downloaded to host PROBS (B,H,W,K). */
+void unet_probs(struct unet *net, float *probs);
+/* Forward pass and loss for host X (B,H,W,Cin), LABELS (B,H,W; class
+ * index or 255 = ignore) and CLASS_W (K; NULL = all ones).  Returns the
+ * weighted mean cross-entropy (loss.c), 0 if no pixel is scored. */
+float unet_forward_loss(struct unet *net, const float *x,
+    const uint8_t *labels, const float *class_w, int B);
+/* The skip output of encoder level L (B, H>>L, W>>L, widths[L]) of the
+ * last forward pass, in backend memory: the max-pool's input. */
+const float *unet_skip(const struct unet *net, int l);
+/* The loss's denominator, sum of class_w over the scored pixels of the
+ * last batch. */
+double unet_loss_wsum(const struct unet *net);
+void unet_zero_grad(struct unet *net);
+/* After unet_forward_loss(): add the gradient of (sum w*CE) / WSUM to
+ * net->grads.  WSUM is unet_loss_wsum() for this batch alone, or its sum
+ * over all ranks (or micro-batches) so that the result equals one big
+ * batch. */
+void unet_backward(struct unet *net, double wsum);
+
+// --- Adam -------------------------------------------------------------------
+
+struct adam {
+	float *m, *v;           /* nparams each, backend memory */
+	long t;                 /* steps taken */
+	float beta1, beta2, eps, wd;
+};
+
+/* Zeroed moments sized for NET, hyper-parameters from its config. */
+void adam_init(struct adam *opt, const struct unet *net);
+void adam_free(struct adam *opt, const struct unet *net);
+/* One AdamW step on net->params from net->grads with learning rate LR;
+ * weight decay only on tensors with decay set. */
+void adam_step(struct adam *opt, struct unet *net, float lr);
+
+// --- files ------------------------------------------------------------------
+
+/* BUF (net->params, net->grads, an Adam moment: nparams floats of
+ * backend memory) as nptab host tensors in PyTorch's layouts, named
+ * PREFIX + the ptab name ("" for the parameters themselves, e.g.
+ * "adam.m." in a checkpoint).  Free with unet_tensors_free(). */
+struct tensor *unet_export(const struct unet *net, const float *buf,
+    const char *prefix);
+void unet_tensors_free(const struct unet *net, struct tensor *t);
+/* The parameters themselves: unet_export(net, net->params, "") except
+ * that the names point into ptab, so free each t[i].data and t only. */
+struct tensor *unet_params_export(const struct unet *net);
+/* Fill BUF from F's tensors named PREFIX + each ptab name; dies naming
+ * FNAME if one is missing or is not F32 of the expected shape. */
+void unet_import(struct unet *net, float *buf, const struct st_file *f,
+    const char *fname, const char *prefix);
+/* unet_import(net, net->params, f, fname, ""). */
+void unet_params_import(struct unet *net, const struct st_file *f,
+    const char *fname);
+/* The model section of the config as YAML text ("model:\n  ..."),
+ * malloc'd: stored in model files so that they build their own network
+ * (unet_config_load(cfg, name, text)). */
+char *unet_config_yaml(const struct unet_config *cfg);
+/* The config of model file F (named FNAME), from its "unet.config"
+ * metadata; the train: and augment: keys keep their defaults. */
+void unet_model_config(struct unet_config *cfg, const struct st_file *f,
+    const char *fname);
+/* Write the parameters and the "unet.config" metadata (plus NMETA more
+ * pairs) to PATH atomically. */
+void unet_save(const struct unet *net, const char *path,
+    char *const *meta_key, char *const *meta_val, int nmeta);
+
+#endif

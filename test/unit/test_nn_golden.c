@@ -1,0 +1,220 @@
+/*
+ * test_nn_golden.c - the C engine against the independent PyTorch U-Net.
+ *
+ * test/reference/unet_ref.py wrote, for the tiny network, a debug state:
+ * weights, one batch (input, labels with ignored pixels, class weights),
+ * the logits and loss, every parameter gradient, and the losses of and
+ * parameters after 3 AdamW steps.  This test builds the network from the
+ * file's own "unet.config", loads the same weights, and compares every
+ * tensor elementwise with
+ *
+ *	|c - t| <= ATOL * max|t| + RTOL * |t|,  RTOL = 1e-4, ATOL = 1e-5,
+ *
+ * i.e. a relative error of 1e-4 with an absolute floor of 1e-5 of the
+ * tensor's own scale (gradients of different layers differ by orders of
+ * magnitude, so a fixed absolute floor would be too loose for some and
+ * too tight for others).  After the Adam steps the floor is 1e-3 of the
+ * total step size, 3 * lr (3e-5 here): Adam divides each gradient by
+ * its own RMS, so for an element whose gradient is near zero a 1e-6
+ * difference in the gradient moves the update by a visible fraction of
+ * lr; a wrong Adam formula moves it by a large fraction of lr, 1000 times
+ * more.  The worst error of each tensor is printed.  The fixtures are
+ * committed, so the test needs no PyTorch.  -b BACKEND checks another
+ * backend than the CPU against the same fixtures.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors.h"
+#include "util.h"
+#include "nn/config.h"
+#include "nn/unet.h"
+#include "tap.h"
+
+#define RTOL 1e-4
+#define ATOL 1e-5
+
+static double worst_all;
+static const struct nn_ops *ops;
+
+/* Compare N floats C with T, |c - t| <= atol + RTOL*|t| with ATOL, if
+ * negative, ATOL times the largest |t|; print and return pass/fail. */
+static int
+compare(const char *what, const float *c, const float *t, size_t n,
+    double atol)
+{
+	double scale = 0, worst = 0, wabs = 0;
+	size_t at = 0;
+	int ok = 1;
+
+	for (size_t i = 0; i < n; i++)
+		scale = fmax(scale, fabs(t[i]));
+	if (atol < 0)
+		atol = ATOL * scale;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)c[i] - t[i]);
+		double lim = atol + RTOL * fabs(t[i]);
+		// the error in units of the tolerance's relative part
+		double r = d / (atol / RTOL + fabs(t[i]) + 1e-30);
+		if (d > lim)
+			ok = 0;
+		if (r > worst)
+			worst = r, wabs = d, at = i;
+	}
+	worst_all = fmax(worst_all, worst);
+	return tap_ok(ok, "%s: %zu values, worst rel. error %.2e (abs %.2e at "
+	    "%zu, scale %.3g)", what, n, worst, wabs, at, scale);
+}
+
+static const struct tensor *
+need(const struct st_file *f, const char *fname, const char *name,
+    size_t n)
+{
+	const struct tensor *t = st_find(f, name);
+
+	if (t == NULL)
+		die("%s: no tensor '%s'", fname, name);
+	if (tensor_numel(t) != n)
+		die("%s: tensor '%s' has %zu values, expected %zu", fname, name,
+		    tensor_numel(t), n);
+	return t;
+}
+
+static double
+meta_num(const struct st_file *f, const char *fname, const char *key)
+{
+	const char *v = st_meta(f, key);
+
+	if (v == NULL)
+		die("%s: no metadata '%s'", fname, key);
+	return xstrtod(v, -1e9, 1e9, key);
+}
+
+/* Compare BUF (net layout) with F's tensors PREFIX + name, one by one. */
+static void
+compare_params(const char *stage, struct unet *net, const float *buf,
+    const struct st_file *f, const char *fname, const char *prefix,
+    double atol)
+{
+	struct tensor *c = unet_export(net, buf, "");
+	char name[96];
+
+	for (int i = 0; i < net->nptab; i++) {
+		const struct unet_param *p = &net->ptab[i];
+		snprintf(name, sizeof(name), "%s%s", prefix, p->name);
+		const struct tensor *t = need(f, fname, name, p->n);
+		snprintf(name, sizeof(name), "%s %s", stage, p->name);
+		compare(name, c[i].data, t->data, p->n, atol);
+	}
+	unet_tensors_free(net, c);
+}
+
+static void
+golden(const char *fname, const char *yaml_path)
+{
+	struct st_file f;
+	struct unet_config cfg, ref;
+	struct unet *net;
+	struct adam opt;
+
+	st_read(fname, &f);
+	unet_model_config(&cfg, &f, fname);
+	if (yaml_path != NULL) {
+		// the fixture must be of the architecture the repo ships
+		unet_config_load(&ref, yaml_path, NULL);
+		tap_ok(ref.input_h == cfg.input_h &&
+		    ref.classes == cfg.classes && ref.nlevels == cfg.nlevels &&
+		    !memcmp(ref.widths, cfg.widths, sizeof(cfg.widths)) &&
+		    ref.bottleneck == cfg.bottleneck &&
+		    ref.convs == cfg.convs && ref.act == cfg.act &&
+		    ref.alpha == cfg.alpha &&
+		    ref.norm == cfg.norm,
+		    "%s: architecture is that of %s", fname, yaml_path);
+	}
+	const struct tensor *x = st_find(&f, "input");
+	if (x == NULL || x->ndim != 4)
+		die("%s: no 4-d tensor 'input'", fname);
+	int B = (int)x->shape[0], K = cfg.classes;
+	size_t npx = (size_t)B * cfg.input_h * cfg.input_w;
+	need(&f, fname, "input", npx * cfg.in_channels);
+	const struct tensor *lab = need(&f, fname, "labels", npx);
+	const struct tensor *cw = need(&f, fname, "class_w", K);
+	const struct tensor *logits = need(&f, fname, "logits", npx * K);
+	const struct tensor *loss = need(&f, fname, "loss", 1);
+	const struct tensor *losses = need(&f, fname, "losses", 3);
+	if (lab->dtype != DTYPE_U8)
+		die("%s: 'labels' is not U8", fname);
+
+	net = unet_create(&cfg, B, 1, ops);
+	float *h = xmalloc_array(npx * K, sizeof(float));
+	unet_import(net, net->params, &f, fname, "");
+	printf("# %s: %zu parameters, norm %s\n", fname, net->nparams,
+	    unet_norm_name(cfg.norm));
+
+	// forward: logits and loss
+	float l = unet_forward_loss(net, x->data, lab->data, cw->data, B);
+	ops->download(h, net->logits, npx * K * sizeof(float));
+	compare("logits", h, logits->data, npx * K, -1);
+	compare("loss", &l, loss->data, 1, -1);
+
+	// an inference network (ping-pong activation buffers) agrees
+	struct unet *inf = unet_create(&cfg, B, 0, ops);
+	unet_import(inf, inf->params, &f, fname, "");
+	unet_forward(inf, x->data, B);
+	ops->download(h, inf->logits, npx * K * sizeof(float));
+	compare("logits, inference network", h, logits->data, npx * K, -1);
+	free(h);
+	unet_free(inf);
+
+	// backward: every parameter gradient
+	unet_zero_grad(net);
+	unet_backward(net, unet_loss_wsum(net));
+	compare_params("grad", net, net->grads, &f, fname, "grad.", -1);
+
+	// three AdamW steps on the same batch, as the reference did
+	adam_init(&opt, net);
+	opt.wd = (float)meta_num(&f, fname, "adam.weight_decay");
+	opt.beta1 = (float)meta_num(&f, fname, "adam.beta1");
+	opt.beta2 = (float)meta_num(&f, fname, "adam.beta2");
+	opt.eps = (float)meta_num(&f, fname, "adam.eps");
+	float lr = (float)meta_num(&f, fname, "adam.lr"), ls[3];
+	for (int step = 0; step < 3; step++) {
+		if (step > 0) {
+			ls[step] = unet_forward_loss(net, x->data, lab->data,
+			    cw->data, B);
+			unet_zero_grad(net);
+			unet_backward(net, unet_loss_wsum(net));
+		} else {
+			ls[0] = l;
+		}
+		adam_step(&opt, net, lr);
+	}
+	compare("3 step losses", ls, losses->data, 3, -1);
+	compare_params("step3", net, net->params, &f, fname, "step3.",
+	    1e-3 * 3 * lr);
+
+	adam_free(&opt, net);
+	unet_free(net);
+	st_free(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+	setprogname(argv[0]);
+	if (argc == 3 && strcmp(argv[1], "-b") == 0)
+		ops = nn_ops_get(argv[2]);
+	else if (argc == 1)
+		ops = nn_ops_get("cpu");
+	else
+		die("usage: test_nn_golden [-b backend]");
+	if (ops == NULL)
+		die("no backend '%s' in this build", argv[2]);
+	golden("test/fixtures/golden/unet_tiny_debug.safetensors",
+	    "share/unet-tiny.yaml");
+	golden("test/fixtures/golden/unet_tiny_gn_debug.safetensors", NULL);
+	printf("# worst error over all tensors, in units of |t| + atol/rtol: "
+	    "%.2e (limit %.0e)\n", worst_all, RTOL);
+	return tap_done();
+}
