@@ -72,14 +72,17 @@ struct nn_ops {
 	// decoder concatenates the upsampled tensor and the skip only to feed
 	// them to its first conv, so the conv gathers both in its im2col and
 	// the concatenated tensor (the network's largest) is never stored;
-	// the backward pass writes the two inputs' gradients apart.
+	// the backward pass writes the two inputs' gradients apart.  The
+	// forward pass applies the leaky ReLU of slope alpha (0: ReLU) to its
+	// output as it writes it, saving the activation's pass over memory;
+	// alpha 1, the identity, gives the bare conv.
 	void (*conv3x3_forward)(
 	    float *out,                 /* B,H,W,Cout */
 	    const float *inp,           /* B,H,W,Cin */
 	    const float *inp2,          /* B,H,W,Cin2 or NULL */
 	    const float *w,             /* 3,3,Cin+Cin2,Cout */
 	    const float *bias,          /* Cout */
-	    int B, int H, int W, int Cin, int Cin2, int Cout);
+	    int B, int H, int W, int Cin, int Cin2, int Cout, float alpha);
 	void (*conv3x3_backward)(
 	    float *dinp,                /* B,H,W,Cin  (=, may be NULL) */
 	    float *dinp2,               /* B,H,W,Cin2  (=, may be NULL) */

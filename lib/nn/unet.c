@@ -428,11 +428,14 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
 	float *y = L->norm ? L->z : out;
 	size_t n = (size_t)B * out_pixels(L) * L->cout;
+	int fused = L->kind == L_CONV3 && L->act && !L->norm;
 
 	switch (L->kind) {
 	case L_CONV3:
+		// the activation in the conv's output pass unless a norm
+		// comes between them
 		o->conv3x3_forward(y, in, in2, P(net, L->pw), P(net, L->pb), B,
-		    L->H, L->W, L->cin, L->cin2, L->cout);
+		    L->H, L->W, L->cin, L->cin2, L->cout, fused ? alpha : 1);
 		break;
 	case L_CONVT:
 		o->convt2x2_forward(y, in, P(net, L->pw), P(net, L->pb), B,
@@ -447,7 +450,7 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 		o->groupnorm_forward(out, L->mean, L->rstd, L->z, P(net, L->pg),
 		    P(net, L->pbeta), B, L->H * L->W, L->cout, net->cfg.groups,
 		    GN_EPS);
-	if (L->act)
+	if (L->act && !fused)
 		o->act_forward(out, out, n, alpha);
 }
 

@@ -193,7 +193,7 @@ conv_fwd(struct conv_ctx *c)
 	switch (c->kind) {
 	case 0:
 		ops->conv3x3_forward(c->y, c->x, NULL, c->w, c->b, c->B, c->H,
-		    c->W, c->Cin, 0, c->Cout);
+		    c->W, c->Cin, 0, c->Cout, 1);
 		break;
 	case 1:
 		ops->conv1x1_forward(c->y, c->x, c->w, c->b, c->B * c->H * c->W,
@@ -360,7 +360,7 @@ cat_loss(void *ctx)
 	struct cat_ctx *c = ctx;
 
 	ops->conv3x3_forward(c->y, c->x1, c->x2, c->w, c->b, c->B, c->H, c->W,
-	    c->C1, c->C2, c->Cout);
+	    c->C1, c->C2, c->Cout, 1);
 	return dot(c->r, c->y, c->ny);
 }
 
@@ -371,10 +371,10 @@ cat_loss(void *ctx)
  * finite differences say.
  */
 static void
-test_concat(void)
+test_concat(int C1, int C2, int Cout)
 {
-	struct cat_ctx c = { .B = 2, .H = 4, .W = 5, .C1 = 3, .C2 = 2,
-	    .Cout = 4 };
+	struct cat_ctx c = { .B = 2, .H = 4, .W = 5, .C1 = C1, .C2 = C2,
+	    .Cout = Cout };
 	size_t px = (size_t)c.B * c.H * c.W, nw = 9 * (c.C1 + c.C2) * c.Cout;
 	int C = c.C1 + c.C2;
 	float *d1, *d2, *dw, *db, *xc, *yc;
@@ -400,7 +400,7 @@ test_concat(void)
 	}
 	cat_loss(&c);
 	ops->conv3x3_forward(yc, xc, NULL, c.w, c.b, c.B, c.H, c.W, C, 0,
-	    c.Cout);
+	    c.Cout, 1);
 	tap_ok(memcmp(yc, c.y, c.ny * sizeof(float)) == 0,
 	    "concat: conv of [x1 | x2] = conv of the concatenated tensor");
 
@@ -412,6 +412,101 @@ test_concat(void)
 	check("concat", "w", &f, c.w, dw, nw, 1, NULL);
 	free(c.x1), free(c.x2), free(c.w), free(c.b), free(c.y), free(c.r);
 	free(d1), free(d2), free(dw), free(db), free(xc), free(yc);
+}
+
+// --- 3x3 conv against the direct sum ---------------------------------------
+
+/*
+ * From CPU_WINO_MIN_C channels the CPU backend convolves by Winograd
+ * F(2x2, 3x3), whose rounding differs from the direct sum.  Forward, input
+ * gradient and weight gradient are compared with the direct sums in
+ * double, on odd image sizes (partial tiles) and a two-input conv; the
+ * error is relative to the largest reference value.
+ */
+static void
+test_conv_direct(int B, int H, int W, int C1, int C2, int Cout)
+{
+	int C = C1 + C2;
+	size_t px = (size_t)B * H * W, nw = (size_t)9 * C * Cout;
+	float *x1 = randn(px * C1, 1), *x2 = C2 ? randn(px * C2, 1) : NULL;
+	float *w = randn(nw, 0.2f), *b = randn(Cout, 0.5f);
+	float *y = randn(px * Cout, 1), *r = randn(px * Cout, 1);
+	float *d1 = randn(px * C1, 1), *d2 = C2 ? randn(px * C2, 1) : NULL;
+	float *dw = xcalloc(nw, sizeof(float)), *db = xcalloc(Cout, 4);
+	double *ry = xcalloc(px * Cout, sizeof(double));
+	double *rdx = xcalloc(px * C, sizeof(double));
+	double *rdw = xcalloc(nw, sizeof(double));
+
+	ops->conv3x3_forward(y, x1, x2, w, b, B, H, W, C1, C2, Cout, 1);
+	ops->conv3x3_backward(d1, d2, dw, db, r, x1, x2, w, B, H, W, C1, C2,
+	    Cout);
+	for (size_t p = 0; p < px; p++) {
+		int bb = (int)(p / ((size_t)H * W)), yy = (int)(p / W % H);
+		int xx = (int)(p % W);
+		for (int t = 0; t < 9; t++) {
+			int sy = yy + t / 3 - 1, sx = xx + t % 3 - 1;
+			if (sy < 0 || sy >= H || sx < 0 || sx >= W)
+				continue;
+			size_t q = ((size_t)bb * H + sy) * W + sx;
+			for (int ci = 0; ci < C; ci++) {
+				double xv = ci < C1 ? x1[q * C1 + ci] :
+				    x2[q * C2 + ci - C1];
+				const float *wr = w + ((size_t)t * C + ci) *
+				    Cout;
+				for (int co = 0; co < Cout; co++) {
+					ry[p * Cout + co] += xv * wr[co];
+					rdx[q * C + ci] += (double)r[p * Cout +
+					    co] * wr[co];
+					rdw[((size_t)t * C + ci) * Cout + co] +=
+					    xv * r[p * Cout + co];
+				}
+			}
+		}
+		for (int co = 0; co < Cout; co++)
+			ry[p * Cout + co] += b[co];
+	}
+	double ey = 0, my = 0, ex = 0, mx = 0, ew = 0, mw = 0;
+	for (size_t i = 0; i < px * Cout; i++) {
+		ey = fmax(ey, fabs(y[i] - ry[i]));
+		my = fmax(my, fabs(ry[i]));
+	}
+	for (size_t p = 0; p < px; p++)
+		for (int ci = 0; ci < C; ci++) {
+			double g = ci < C1 ? d1[p * C1 + ci] :
+			    d2[p * C2 + ci - C1];
+			ex = fmax(ex, fabs(g - rdx[p * C + ci]));
+			mx = fmax(mx, fabs(rdx[p * C + ci]));
+		}
+	for (size_t i = 0; i < nw; i++) {
+		ew = fmax(ew, fabs(dw[i] - rdw[i]));
+		mw = fmax(mw, fabs(rdw[i]));
+	}
+	tap_ok(ey < 1e-5 * my && ex < 1e-5 * mx && ew < 1e-5 * mw,
+	    "conv3x3 %dx%dx%d, %d+%d -> %d channels = direct sum (rel err "
+	    "out %.1e, inp %.1e, w %.1e)", B, H, W, C1, C2, Cout, ey / my,
+	    ex / mx, ew / mw);
+	// the fused leaky ReLU is that of the conv's output
+	float *ya = xmalloc_array(px * Cout, sizeof(float));
+	int fu = 1;
+	ops->conv3x3_forward(ya, x1, x2, w, b, B, H, W, C1, C2, Cout, 0.1f);
+	for (size_t i = 0; i < px * Cout; i++)
+		fu &= ya[i] == (y[i] > 0 ? y[i] : 0.1f * y[i]);
+	tap_ok(fu, "conv3x3 %d+%d -> %d channels: fused leaky ReLU", C1, C2,
+	    Cout);
+	free(ya);
+	// and dw accumulates
+	float *dw1 = xmalloc_array(nw, sizeof(float));
+	int acc = 1;
+	memcpy(dw1, dw, nw * sizeof(float));
+	ops->conv3x3_backward(NULL, NULL, dw, db, r, x1, x2, w, B, H, W, C1,
+	    C2, Cout);
+	for (size_t i = 0; i < nw; i++)
+		acc &= tap_close(dw[i], 2 * dw1[i], 1e-6, 1e-5);
+	tap_ok(acc, "conv3x3 %d+%d -> %d channels: dw accumulates (+=)", C1,
+	    C2, Cout);
+	free(dw1);
+	free(x1), free(x2), free(w), free(b), free(y), free(r), free(d1);
+	free(d2), free(dw), free(db), free(ry), free(rdx), free(rdw);
 }
 
 // --- activation -------------------------------------------------------------
@@ -756,7 +851,11 @@ main(int argc, char **argv)
 	RUN("conv1x1", test_conv(1));
 	RUN("convt2x2", test_conv(2));
 	RUN("maxpool2x2", test_maxpool());
-	RUN("concat", test_concat());
+	RUN("conv3x3", test_conv_direct(2, 5, 7, 3, 0, 4);
+	    test_conv_direct(2, 7, 5, 24, 0, 17);
+	    test_conv_direct(3, 6, 9, 12, 9, 20);
+	    test_conv_direct(1, 1, 3, 16, 0, 16));
+	RUN("concat", test_concat(3, 2, 4); test_concat(11, 7, 16));
 	RUN("act", test_act(0.1f); test_act(0));
 	RUN("groupnorm", test_groupnorm());
 	RUN("xent", test_xent());

@@ -77,41 +77,57 @@ im2col3x3(float *col, const float *in1, int C1, const float *in2, int C2,
 	}
 }
 
-/* One product of a conv: out (M, N, row stride N) = col * w (K, N, row
- * stride ldw) (+ bias (N) if not NULL). */
-struct conv_out {
-	float *out;
-	const float *w;
-	int ldw, N;
-	const float *bias;
-};
+/* x = leaky ReLU of x, slope alpha, on the calling thread: the fused
+ * activation of an im2col block while it is in cache. */
+CPU_VECTOR_SELECT static void
+leaky(float *x, size_t n, float alpha)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] > 0 ? x[i] : alpha * x[i];
+}
 
-/* The outputs O[0..nout-1] of a 3x3 conv over [in1 | in2], sharing one
- * im2col per block, in scratch SLOT. */
+/*
+ * The outputs O[0..nout-1] of a 3x3 conv over [in1 | in2]: by Winograd
+ * from CPU_WINO_MIN_C channels, else by im2col.  Each thread takes its
+ * own share of the rows, with its own im2col blocks and single-threaded
+ * GEMMs, so that the conv has one parallel region and no barrier inside
+ * (see winograd.c).
+ */
 static void
 conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
-    const float *in2, int C2, int B, int H, int W, int slot)
+    const float *in2, int C2, int B, int H, int W)
 {
 	size_t K = (size_t)9 * (C1 + C2);
-	int nrows = B * H, R = block_rows(nrows, W, K);
-	float *col = cpu_scratch(slot, (size_t)R * W * K * sizeof(float));
+	int nrows = B * H, nth = cpu_threads();
+	int R = block_rows(nrows, W, K * nth);
 
-	for (int r0 = 0; r0 < nrows; r0 += R) {
-		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+	if (C1 + C2 >= CPU_WINO_MIN_C) {
+		cpu_wino3x3(o, nout, in1, C1, in2, C2, B, H, W);
+		return;
+	}
+	float *col = cpu_scratch(0, nth * (size_t)R * W * K * sizeof(float));
 
-		im2col3x3(col, in1, C1, in2, C2, r0, rr, H, W);
-		for (int j = 0; j < nout; j++) {
-			float *y = o[j].out + (size_t)r0 * W * o[j].N;
-			int N = o[j].N;
-			if (o[j].bias != NULL) {
-				#pragma omp parallel for schedule(static) \
-				    if ((size_t)M * N >= CPU_PAR_MIN)
-				for (int m = 0; m < M; m++)
+	#pragma omp parallel for schedule(static) num_threads(nth) \
+	    if ((size_t)nrows * W * K >= CPU_PAR_MIN)
+	for (int sh = 0; sh < nth; sh++) {
+		int a = (int)((long)nrows * sh / nth);
+		int b = (int)((long)nrows * (sh + 1) / nth);
+		float *c = col + sh * (size_t)R * W * K;
+		for (int r0 = a; r0 < b; r0 += R) {
+			int rr = b - r0 < R ? b - r0 : R, M = rr * W;
+			im2col3x3(c, in1, C1, in2, C2, r0, rr, H, W);
+			for (int j = 0; j < nout; j++) {
+				float *y = o[j].out + (size_t)r0 * W * o[j].N;
+				int N = o[j].N;
+				for (int m = 0; m < M && o[j].bias != NULL; m++)
 					memcpy(y + (size_t)m * N, o[j].bias,
 					    N * sizeof(float));
+				cpu_sgemm1(0, 0, M, N, (int)K, 1, c, (int)K,
+				    o[j].w, o[j].ldw, o[j].bias != NULL ? 1 : 0,
+				    y, N);
+				if (o[j].alpha != 1)
+					leaky(y, (size_t)M * N, o[j].alpha);
 			}
-			cpu_sgemm(0, 0, M, N, (int)K, 1, col, (int)K, o[j].w,
-			    o[j].ldw, o[j].bias != NULL ? 1 : 0, y, N);
 		}
 	}
 }
@@ -119,11 +135,29 @@ conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
 void
 cpu_conv3x3_forward(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,
-    int Cin2, int Cout)
+    int Cin2, int Cout, float alpha)
 {
-	struct conv_out o = { out, w, Cout, Cout, bias };
+	struct conv_out o = { out, w, Cout, Cout, bias, alpha };
 
-	conv3x3(&o, 1, inp, Cin, inp2, Cin2, B, H, W, 0);
+	conv3x3(&o, 1, inp, Cin, inp2, Cin2, B, H, W);
+}
+
+/* dw (9*C, Cout) += col^T (9*C, M) * dout (M, Cout), per im2col block. */
+static void
+conv3x3_dw(float *dw, const float *dout, const float *inp, const float *inp2,
+    int B, int H, int W, int Cin, int Cin2, int Cout)
+{
+	size_t K = (size_t)9 * (Cin + Cin2);
+	int nrows = B * H, R = block_rows(nrows, W, K);
+	float *col = cpu_scratch(0, (size_t)R * W * K * sizeof(float));
+
+	for (int r0 = 0; r0 < nrows; r0 += R) {
+		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+
+		im2col3x3(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
+		cpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)K,
+		    dout + (size_t)r0 * W * Cout, Cout, 1, dw, Cout);
+	}
 }
 
 void
@@ -133,17 +167,11 @@ cpu_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
 {
 	int C = Cin + Cin2;
 	size_t K = (size_t)9 * C;
-	int nrows = B * H, R = block_rows(nrows, W, K);
-	float *col = cpu_scratch(0, (size_t)R * W * K * sizeof(float));
 
-	// dw (9*C, Cout) += col^T (9*C, M) * dout (M, Cout), per block
-	for (int r0 = 0; r0 < nrows; r0 += R) {
-		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
-
-		im2col3x3(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
-		cpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)K,
-		    dout + (size_t)r0 * W * Cout, Cout, 1, dw, Cout);
-	}
+	if (C >= CPU_WINO_MIN_C)
+		cpu_wino3x3_dw(dw, dout, Cout, inp, Cin, inp2, Cin2, B, H, W);
+	else
+		conv3x3_dw(dw, dout, inp, inp2, B, H, W, Cin, Cin2, Cout);
 	cpu_colsum_add(dbias, dout, (size_t)B * H * W, Cout);
 	if (dinp == NULL && dinp2 == NULL)
 		return;
@@ -165,10 +193,11 @@ cpu_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
 	struct conv_out o[2];
 	int n = 0;
 	if (dinp != NULL)
-		o[n++] = (struct conv_out){ dinp, wf, C, Cin, NULL };
+		o[n++] = (struct conv_out){ dinp, wf, C, Cin, NULL, 1 };
 	if (dinp2 != NULL)
-		o[n++] = (struct conv_out){ dinp2, wf + Cin, C, Cin2, NULL };
-	conv3x3(o, n, dout, Cout, NULL, 0, B, H, W, 0);
+		o[n++] = (struct conv_out){ dinp2, wf + Cin, C, Cin2, NULL,
+		    1 };
+	conv3x3(o, n, dout, Cout, NULL, 0, B, H, W);
 }
 
 // --- 1x1 convolution --------------------------------------------------------
@@ -235,16 +264,25 @@ void
 cpu_convt2x2_forward(float *out, const float *inp, const float *w,
     const float *bias, int B, int H, int W, int Cin, int Cout)
 {
-	int nrows = B * H, R = block_rows(nrows, W, (size_t)4 * Cout);
-	float *tmp = cpu_scratch(0, (size_t)R * W * 4 * Cout * sizeof(float));
+	int nrows = B * H, nth = cpu_threads();
+	int R = block_rows(nrows, W, (size_t)4 * Cout * nth);
+	size_t blk = (size_t)R * W * 4 * Cout;
+	float *tmp = cpu_scratch(0, nth * blk * sizeof(float));
 
-	for (int r0 = 0; r0 < nrows; r0 += R) {
-		int rr = nrows - r0 < R ? nrows - r0 : R;
-
-		cpu_sgemm(0, 0, rr * W, 4 * Cout, Cin, 1,
-		    inp + (size_t)r0 * W * Cin, Cin, w, 4 * Cout, 0, tmp,
-		    4 * Cout);
-		t2x2_move(tmp, out, bias, r0, rr, W, Cout, 0);
+	// one share of the rows per thread, as conv3x3
+	#pragma omp parallel for schedule(static) num_threads(nth) \
+	    if ((size_t)nrows * W * Cin * Cout >= CPU_PAR_MIN)
+	for (int sh = 0; sh < nth; sh++) {
+		int a = (int)((long)nrows * sh / nth);
+		int b = (int)((long)nrows * (sh + 1) / nth);
+		float *t = tmp + sh * blk;
+		for (int r0 = a; r0 < b; r0 += R) {
+			int rr = b - r0 < R ? b - r0 : R;
+			cpu_sgemm1(0, 0, rr * W, 4 * Cout, Cin, 1,
+			    inp + (size_t)r0 * W * Cin, Cin, w, 4 * Cout, 0,
+			    t, 4 * Cout);
+			t2x2_move(t, out, bias, r0, rr, W, Cout, 0);
+		}
 	}
 }
 

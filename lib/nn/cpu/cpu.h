@@ -40,19 +40,55 @@ void cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha,
     const float *A, int lda, const float *B, int ldb, float beta,
     float *C, int ldc);
 
-/* Scratch buffer SLOT (0 or 1), at least BYTES long, owned by the
+/* cpu_sgemm on the calling thread alone, for products that threads of
+ * one parallel region run side by side. */
+void cpu_sgemm1(int ta, int tb, int M, int N, int K, float alpha,
+    const float *A, int lda, const float *B, int ldb, float beta,
+    float *C, int ldc);
+
+/* The threads a parallel region gets, and the caller's number in its
+ * team (1 and 0 without OpenMP). */
+int cpu_threads(void);
+int cpu_thread_num(void);
+
+/* Scratch buffer SLOT (0 .. CPU_SCRATCH_SLOTS-1), at least BYTES long, owned by the
  * backend and reused across calls: the im2col columns and the like.
  * Not for concurrent use by two threads running ops. */
+#define CPU_SCRATCH_SLOTS 6
 float *cpu_scratch(int slot, size_t bytes);
 
 /* db[c] += sum over the N rows of x[n, c], summed in double. */
 void cpu_colsum_add(float *db /* C */, const float *x /* N,C */, size_t N,
     int C);
 
+/* One product of a 3x3 conv: out (pixels, N, row stride N) = leaky ReLU
+ * of slope alpha of the conv of the input with w (3,3,C rows of ldw
+ * floats, N used) (+ bias (N) if not NULL). */
+struct conv_out {
+	float *out;
+	const float *w;
+	int ldw, N;
+	const float *bias;
+	float alpha;            /* leaky ReLU slope; 1: none */
+};
+
+/* Input channels from which cpu_wino3x3 beats im2col. */
+#define CPU_WINO_MIN_C 16
+
+/* The outputs O[0..nout-1] of a 3x3 SAME conv over the channel concat
+ * [in1 (B,H,W,C1) | in2 (B,H,W,C2) or NULL], by Winograd F(2x2, 3x3)
+ * (winograd.c).  Scratch slots 2 to 5. */
+void cpu_wino3x3(const struct conv_out *o, int nout, const float *in1,
+    int C1, const float *in2, int C2, int B, int H, int W);
+/* dw (3,3,C1+C2,N) += the weight gradient of that conv for the output
+ * gradient DOUT (B,H,W,N), by the same transforms. */
+void cpu_wino3x3_dw(float *dw, const float *dout, int N, const float *in1,
+    int C1, const float *in2, int C2, int B, int H, int W);
+
 // --- kernels (signatures and shapes as in struct nn_ops) --------------------
 void cpu_conv3x3_forward(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,
-    int Cin2, int Cout);
+    int Cin2, int Cout, float alpha);
 void cpu_conv3x3_backward(float *dinp, float *dinp2, float *dw,
     float *dbias, const float *dout, const float *inp, const float *inp2,
     const float *w, int B, int H, int W, int Cin, int Cin2, int Cout);

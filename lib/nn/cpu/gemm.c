@@ -35,18 +35,36 @@ sgemm1(int ta, int tb, int M, int N, int K, float alpha, const float *A,
 	    beta, C, ldc);
 }
 
+/* Called from every thread: OpenBLAS's own threads stay at one. */
+static void
+blas_single(void)
+{
+	static int once;
+
+	#pragma omp critical(blas_single)
+	if (!once) {
+		openblas_set_num_threads(1);
+		once = 1;
+	}
+}
+
+void
+cpu_sgemm1(int ta, int tb, int M, int N, int K, float alpha,
+    const float *A, int lda, const float *B, int ldb, float beta,
+    float *C, int ldc)
+{
+	blas_single();
+	sgemm1(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void
 cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha,
     const float *A, int lda, const float *B, int ldb, float beta,
     float *C, int ldc)
 {
-	static int once;
 	int nt = 1;
 
-	if (!once) {
-		openblas_set_num_threads(1);
-		once = 1;
-	}
+	blas_single();
 #ifdef _OPENMP
 	nt = omp_get_max_threads();
 #endif
@@ -104,12 +122,43 @@ cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha,
 		}
 	}
 }
+
+/* Inside a parallel region the loop nest's team is the calling thread. */
+void
+cpu_sgemm1(int ta, int tb, int M, int N, int K, float alpha,
+    const float *A, int lda, const float *B, int ldb, float beta,
+    float *C, int ldc)
+{
+	cpu_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 #endif
+
+// --- threads --------------------------------------------------------------
+
+int
+cpu_threads(void)
+{
+#ifdef _OPENMP
+	return omp_get_max_threads();
+#else
+	return 1;
+#endif
+}
+
+int
+cpu_thread_num(void)
+{
+#ifdef _OPENMP
+	return omp_get_thread_num();
+#else
+	return 0;
+#endif
+}
 
 // --- scratch ----------------------------------------------------------------
 
-static float *scratch[2];
-static size_t scratch_size[2];
+static float *scratch[CPU_SCRATCH_SLOTS];
+static size_t scratch_size[CPU_SCRATCH_SLOTS];
 
 float *
 cpu_scratch(int slot, size_t bytes)

@@ -109,8 +109,12 @@ cpu_add(float *y, const float *x, size_t n)
 /*
  * Per sample b and group g (channels g*C/G .. (g+1)*C/G - 1), over all HW
  * pixels: xhat = (x - mean) * rstd with the biased variance, as PyTorch's
- * GroupNorm; out = xhat * gamma[c] + beta[c].  The statistics are taken in
- * two passes in double, per channel first, then per group.
+ * GroupNorm; out = xhat * gamma[c] + beta[c].  Per image (one thread
+ * each), the statistics take two passes summing each channel in double
+ * over the pixels (NHWC: the inner loop runs over contiguous channels,
+ * with the group's mean spread into a per-channel vector so that no loop
+ * divides), and the output one pass of out = x * a[c] + s[c], the
+ * normalisation and the affine map folded into one scale and shift.
  */
 void
 cpu_groupnorm_forward(float *out, float *mean, float *rstd,
@@ -126,37 +130,43 @@ cpu_groupnorm_forward(float *out, float *mean, float *rstd,
 		const float *x = inp + (size_t)b * HW * C;
 		float *o = out + (size_t)b * HW * C;
 		double *s = xcalloc(C, sizeof(double));
-		double *mu = xcalloc(G, sizeof(double));
-		double *var = xcalloc(G, sizeof(double));
+		float *mc = xmalloc_array(C, sizeof(float));
+		float *a = xmalloc_array(C, sizeof(float));
+		float *sh = xmalloc_array(C, sizeof(float));
 		for (size_t p = 0; p < (size_t)HW; p++)
 			for (int c = 0; c < C; c++)
 				s[c] += x[p * C + c];
-		for (int c = 0; c < C; c++)
-			mu[c / cg] += s[c];
-		for (int g = 0; g < G; g++)
-			mu[g] /= cnt;
+		for (int g = 0; g < G; g++) {
+			double mu = 0;
+			for (int c = g * cg; c < (g + 1) * cg; c++)
+				mu += s[c];
+			mean[b * G + g] = (float)(mu / cnt);
+			for (int c = g * cg; c < (g + 1) * cg; c++)
+				mc[c] = mean[b * G + g];
+		}
 		memset(s, 0, C * sizeof(double));
 		for (size_t p = 0; p < (size_t)HW; p++)
 			for (int c = 0; c < C; c++) {
-				double d = x[p * C + c] - mu[c / cg];
-				s[c] += d * d;
+				float d = x[p * C + c] - mc[c];
+				s[c] += (double)d * d;
 			}
-		for (int c = 0; c < C; c++)
-			var[c / cg] += s[c];
 		for (int g = 0; g < G; g++) {
-			mean[b * G + g] = (float)mu[g];
-			rstd[b * G + g] = (float)(1 / sqrt(var[g] / cnt + eps));
+			double var = 0;
+			for (int c = g * cg; c < (g + 1) * cg; c++)
+				var += s[c];
+			rstd[b * G + g] = (float)(1 / sqrt(var / cnt + eps));
+			for (int c = g * cg; c < (g + 1) * cg; c++) {
+				a[c] = rstd[b * G + g] * gamma[c];
+				sh[c] = beta[c] - mc[c] * a[c];
+			}
 		}
 		for (size_t p = 0; p < (size_t)HW; p++)
-			for (int c = 0; c < C; c++) {
-				int g = c / cg;
-				float xh = (x[p * C + c] - mean[b * G + g]) *
-				    rstd[b * G + g];
-				o[p * C + c] = xh * gamma[c] + beta[c];
-			}
+			for (int c = 0; c < C; c++)
+				o[p * C + c] = x[p * C + c] * a[c] + sh[c];
 		free(s);
-		free(mu);
-		free(var);
+		free(mc);
+		free(a);
+		free(sh);
 	}
 }
 
@@ -164,6 +174,10 @@ cpu_groupnorm_forward(float *out, float *mean, float *rstd,
  * With dxhat = dout * gamma and n = HW * C/G elements per group:
  *   dinp = rstd * (dxhat - mean_g(dxhat) - xhat * mean_g(dxhat * xhat))
  *   dgamma[c] += sum dout * xhat,  dbeta[c] += sum dout.
+ * One pass sums dout and dout * x per channel in double, whence sum dout
+ * * xhat = rstd * (sum dout * x - mean * sum dout); a second writes dinp
+ * = dout * k1[c] + x * k2[c] + k3[c], the formula above expanded into
+ * per-channel coefficients.
  */
 void
 cpu_groupnorm_backward(float *dinp, float *dgamma, float *dbeta,
@@ -181,33 +195,36 @@ cpu_groupnorm_backward(float *dinp, float *dgamma, float *dbeta,
 		const float *x = inp + (size_t)b * HW * C;
 		const float *dy = dout + (size_t)b * HW * C;
 		float *dx = dinp + (size_t)b * HW * C;
-		const float *mu = mean + (size_t)b * G;
-		const float *rs = rstd + (size_t)b * G;
+		double *sx = xcalloc(C, sizeof(double));
 		double *a = dg + (size_t)b * C, *bb = dbt + (size_t)b * C;
-		double *s1 = xcalloc(G, sizeof(double));
-		double *s2 = xcalloc(G, sizeof(double));
+		float *k = xmalloc_array((size_t)3 * C, sizeof(float));
 		for (size_t p = 0; p < (size_t)HW; p++)
 			for (int c = 0; c < C; c++) {
-				int g = c / cg;
-				double xh = (x[p * C + c] - mu[g]) * rs[g];
 				double d = dy[p * C + c];
-				a[c] += d * xh;
+				sx[c] += d * x[p * C + c];
 				bb[c] += d;
 			}
-		for (int c = 0; c < C; c++) {
-			s1[c / cg] += bb[c] * gamma[c];
-			s2[c / cg] += a[c] * gamma[c];
+		for (int g = 0; g < G; g++) {
+			double mu = mean[b * G + g], rs = rstd[b * G + g];
+			double s1 = 0, s2 = 0;
+			for (int c = g * cg; c < (g + 1) * cg; c++) {
+				a[c] = rs * (sx[c] - mu * bb[c]);
+				s1 += bb[c] * gamma[c];
+				s2 += a[c] * gamma[c];
+			}
+			s1 /= cnt, s2 /= cnt;
+			for (int c = g * cg; c < (g + 1) * cg; c++) {
+				k[c] = (float)(rs * gamma[c]);
+				k[C + c] = (float)(-rs * rs * s2);
+				k[2 * C + c] = (float)(rs * (mu * rs * s2 - s1));
+			}
 		}
 		for (size_t p = 0; p < (size_t)HW; p++)
-			for (int c = 0; c < C; c++) {
-				int g = c / cg;
-				double xh = (x[p * C + c] - mu[g]) * rs[g];
-				double dxh = dy[p * C + c] * gamma[c];
-				dx[p * C + c] = (float)(rs[g] * (dxh -
-				    s1[g] / cnt - xh * s2[g] / cnt));
-			}
-		free(s1);
-		free(s2);
+			for (int c = 0; c < C; c++)
+				dx[p * C + c] = dy[p * C + c] * k[c] +
+				    x[p * C + c] * k[C + c] + k[2 * C + c];
+		free(sx);
+		free(k);
 	}
 	for (int c = 0; c < C; c++) {
 		double sa = 0, sb = 0;
