@@ -431,12 +431,18 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 	int fused = L->kind == L_CONV3 && L->act && !L->norm;
 
 	switch (L->kind) {
-	case L_CONV3:
+	case L_CONV3: {
 		// the activation in the conv's output pass unless a norm
-		// comes between them
-		o->conv3x3_forward(y, in, in2, P(net, L->pw), P(net, L->pb), B,
-		    L->H, L->W, L->cin, L->cin2, L->cout, fused ? alpha : 1);
+		// comes between them; an inference network takes the
+		// backend's faster conv where it has one
+		void (*conv)(float *, const float *, const float *,
+		    const float *, const float *, int, int, int, int, int, int,
+		    float) = !net->train && o->conv3x3_infer != NULL ?
+		    o->conv3x3_infer : o->conv3x3_forward;
+		conv(y, in, in2, P(net, L->pw), P(net, L->pb), B, L->H, L->W,
+		    L->cin, L->cin2, L->cout, fused ? alpha : 1);
 		break;
+	}
 	case L_CONVT:
 		o->convt2x2_forward(y, in, P(net, L->pw), P(net, L->pb), B,
 		    L->H, L->W, L->cin, L->cout);

@@ -30,11 +30,18 @@
 /* Scratch budget of one im2col / scatter block, in floats (16 MiB). */
 #define COL_FLOATS ((size_t)4 << 20)
 
+/* Budget of a forward im2col block and its output, in floats (512 KiB):
+ * the GEMM then reads the columns, and the bias and activation passes
+ * touch its output, in a core's L2 cache.  With 16 MiB blocks the first
+ * conv of the U-Net (27 columns, 32 outputs) spent twice as long in
+ * those memory passes over DRAM as in its GEMM. */
+#define COL_L2 ((size_t)1 << 17)
+
 /* Rows (of W pixels, K values each) per block under the budget. */
 static int
-block_rows(int nrows, int W, size_t K)
+block_rows(int nrows, int W, size_t K, size_t budget)
 {
-	size_t r = COL_FLOATS / ((size_t)W * K);
+	size_t r = budget / ((size_t)W * K);
 
 	if (r < 1)
 		r = 1;
@@ -82,29 +89,32 @@ im2col3x3(float *col, const float *in1, int C1, const float *in2, int C2,
 CPU_VECTOR_SELECT static void
 leaky(float *x, size_t n, float alpha)
 {
+	#pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		x[i] = x[i] > 0 ? x[i] : alpha * x[i];
 }
 
 /*
  * The outputs O[0..nout-1] of a 3x3 conv over [in1 | in2]: by Winograd
- * from CPU_WINO_MIN_C channels, else by im2col.  Each thread takes its
- * own share of the rows, with its own im2col blocks and single-threaded
- * GEMMs, so that the conv has one parallel region and no barrier inside
- * (see winograd.c).
+ * F(M x M) (see cpu_wino3x3) from CPU_WINO_MIN_C channels, else by
+ * im2col.  Each thread takes its own share of the rows, with its own
+ * im2col blocks (of COL_L2) and single-threaded GEMMs, so that the conv
+ * has one parallel region and no barrier inside (see winograd.c).
  */
 static void
-conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
+conv3x3(int m, const struct conv_out *o, int nout, const float *in1, int C1,
     const float *in2, int C2, int B, int H, int W)
 {
-	size_t K = (size_t)9 * (C1 + C2);
-	int nrows = B * H, nth = cpu_threads();
-	int R = block_rows(nrows, W, K * nth);
+	size_t K = (size_t)9 * (C1 + C2), ntot = 0;
+	int nrows = B * H, nth = cpu_threads(), R;
 
 	if (C1 + C2 >= CPU_WINO_MIN_C) {
-		cpu_wino3x3(o, nout, in1, C1, in2, C2, B, H, W);
+		cpu_wino3x3(m, o, nout, in1, C1, in2, C2, B, H, W);
 		return;
 	}
+	for (int j = 0; j < nout; j++)
+		ntot += o[j].N;
+	R = block_rows(nrows, W, K + ntot, COL_L2);
 	float *col = cpu_scratch(0, nth * (size_t)R * W * K * sizeof(float));
 
 	#pragma omp parallel for schedule(static) num_threads(nth) \
@@ -139,7 +149,18 @@ cpu_conv3x3_forward(float *out, const float *inp, const float *inp2,
 {
 	struct conv_out o = { out, w, Cout, Cout, bias, alpha };
 
-	conv3x3(&o, 1, inp, Cin, inp2, Cin2, B, H, W);
+	conv3x3(2, &o, 1, inp, Cin, inp2, Cin2, B, H, W);
+}
+
+/* Inference: F(4x4) where it pays (see winograd.c on its accuracy). */
+void
+cpu_conv3x3_infer(float *out, const float *inp, const float *inp2,
+    const float *w, const float *bias, int B, int H, int W, int Cin,
+    int Cin2, int Cout, float alpha)
+{
+	struct conv_out o = { out, w, Cout, Cout, bias, alpha };
+
+	conv3x3(0, &o, 1, inp, Cin, inp2, Cin2, B, H, W);
 }
 
 /* dw (9*C, Cout) += col^T (9*C, M) * dout (M, Cout), per im2col block. */
@@ -148,7 +169,7 @@ conv3x3_dw(float *dw, const float *dout, const float *inp, const float *inp2,
     int B, int H, int W, int Cin, int Cin2, int Cout)
 {
 	size_t K = (size_t)9 * (Cin + Cin2);
-	int nrows = B * H, R = block_rows(nrows, W, K);
+	int nrows = B * H, R = block_rows(nrows, W, K, COL_FLOATS);
 	float *col = cpu_scratch(0, (size_t)R * W * K * sizeof(float));
 
 	for (int r0 = 0; r0 < nrows; r0 += R) {
@@ -197,7 +218,7 @@ cpu_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
 	if (dinp2 != NULL)
 		o[n++] = (struct conv_out){ dinp2, wf + Cin, C, Cin2, NULL,
 		    1 };
-	conv3x3(o, n, dout, Cout, NULL, 0, B, H, W);
+	conv3x3(2, o, n, dout, Cout, NULL, 0, B, H, W);
 }
 
 // --- 1x1 convolution --------------------------------------------------------
@@ -265,7 +286,7 @@ cpu_convt2x2_forward(float *out, const float *inp, const float *w,
     const float *bias, int B, int H, int W, int Cin, int Cout)
 {
 	int nrows = B * H, nth = cpu_threads();
-	int R = block_rows(nrows, W, (size_t)4 * Cout * nth);
+	int R = block_rows(nrows, W, (size_t)4 * Cout * nth, COL_FLOATS);
 	size_t blk = (size_t)R * W * 4 * Cout;
 	float *tmp = cpu_scratch(0, nth * blk * sizeof(float));
 
@@ -291,7 +312,8 @@ cpu_convt2x2_backward(float *dinp, float *dw, float *dbias,
     const float *dout, const float *inp, const float *w,
     int B, int H, int W, int Cin, int Cout)
 {
-	int nrows = B * H, R = block_rows(nrows, W, (size_t)4 * Cout);
+	int nrows = B * H, R = block_rows(nrows, W, (size_t)4 * Cout,
+	    COL_FLOATS);
 	float *tmp = cpu_scratch(0, (size_t)R * W * 4 * Cout * sizeof(float));
 
 	for (int r0 = 0; r0 < nrows; r0 += R) {

@@ -76,10 +76,11 @@ struct conv_out {
 #define CPU_WINO_MIN_C 16
 
 /* The outputs O[0..nout-1] of a 3x3 SAME conv over the channel concat
- * [in1 (B,H,W,C1) | in2 (B,H,W,C2) or NULL], by Winograd F(2x2, 3x3)
- * (winograd.c).  Scratch slots 2 to 5. */
-void cpu_wino3x3(const struct conv_out *o, int nout, const float *in1,
-    int C1, const float *in2, int C2, int B, int H, int W);
+ * [in1 (B,H,W,C1) | in2 (B,H,W,C2) or NULL], by Winograd F(M x M, 3x3),
+ * M = 2 or 4, or with M = 0 by F(4x4) where it costs less and F(2x2)
+ * elsewhere (winograd.c).  Scratch slots 2 to 5. */
+void cpu_wino3x3(int m, const struct conv_out *o, int nout,
+    const float *in1, int C1, const float *in2, int C2, int B, int H, int W);
 /* dw (3,3,C1+C2,N) += the weight gradient of that conv for the output
  * gradient DOUT (B,H,W,N), by the same transforms. */
 void cpu_wino3x3_dw(float *dw, const float *dout, int N, const float *in1,
@@ -87,6 +88,9 @@ void cpu_wino3x3_dw(float *dw, const float *dout, int N, const float *in1,
 
 // --- kernels (signatures and shapes as in struct nn_ops) --------------------
 void cpu_conv3x3_forward(float *out, const float *inp, const float *inp2,
+    const float *w, const float *bias, int B, int H, int W, int Cin,
+    int Cin2, int Cout, float alpha);
+void cpu_conv3x3_infer(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,
     int Cin2, int Cout, float alpha);
 void cpu_conv3x3_backward(float *dinp, float *dinp2, float *dw,

@@ -52,6 +52,7 @@ const struct nn_ops nn_ops_cpu = {
 	.upload = cpu_copy,
 	.download = cpu_copy,
 	.conv3x3_forward = cpu_conv3x3_forward,
+	.conv3x3_infer = cpu_conv3x3_infer,
 	.conv3x3_backward = cpu_conv3x3_backward,
 	.conv1x1_forward = cpu_conv1x1_forward,
 	.conv1x1_backward = cpu_conv1x1_backward,
