@@ -38,6 +38,7 @@ struct cmdline {
 	const char *config, *train, *val, *out;
 	const char *ckpt_dir, *resume, *log, *device;
 	int epochs, batch, threads, quiet, half;
+	double bucket_mb;       /* allreduce bucket under MPI; 0: one */
 	long long seed;         /* -1: from the config */
 };
 
@@ -61,13 +62,16 @@ static const struct cli_info info = {
 	"  -l, --log FILE           append one JSON object per epoch\n"
 	"                           (default DIR/train.jsonl with -C)\n"
 	"      --half               write --out with F16 weights\n"
+	"      --bucket-mb MB       under MPI, average the gradients in buckets\n"
+	"                           of MB megabytes while the backward pass runs\n"
+	"                           (default 4; 0: one allreduce after it)\n"
 	"  -d, --device NAME        cpu (default)\n"
 	"  -q, --quiet              no progress on standard error\n"
 	"  -h, --help               this help\n"
 	"      --version            print the version\n",
 };
 
-enum { OPT_HALF = 0x2000 };
+enum { OPT_HALF = 0x2000, OPT_BUCKET };
 
 static void
 parse_cmdline(int argc, char **argv, struct cmdline *cmd)
@@ -86,6 +90,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "log", required_argument, NULL, 'l' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "half", no_argument, NULL, OPT_HALF },
+		{ "bucket-mb", required_argument, NULL, OPT_BUCKET },
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -97,6 +102,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->seed = -1;
 	cmd->threads = 1;
 	cmd->device = "cpu";
+	cmd->bucket_mb = 4;
 	while ((c = getopt_long(argc, argv, ":hc:t:v:o:e:b:s:j:C:r:l:d:q",
 	    opts, NULL)) != -1)
 		switch (c) {
@@ -122,6 +128,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'l': cmd->log = optarg; break;
 		case 'd': cmd->device = optarg; break;
 		case OPT_HALF: cmd->half = 1; break;
+		case OPT_BUCKET:
+			cmd->bucket_mb = xstrtod(optarg, 0, 1024, "bucket-mb");
+			break;
 		case 'q': cmd->quiet = 1; break;
 		default:
 			cli_common(c);
@@ -158,6 +167,8 @@ struct trainer {
 	float *x;               /* B,H,W,3 */
 	uint8_t *y;             /* B,H,W */
 	int tty;
+	double train_rate;      /* tiles per second of the last epoch, all
+				 * ranks, training steps alone */
 };
 
 /*
@@ -410,14 +421,19 @@ train_epoch(struct trainer *t)
 		unet_zero_grad(t->net);
 		/* each rank's share of the global mean: the average over
 		 * ranks then sums the ranks' contributions */
+		comm_grads_begin(t->net->grads, t->net->nparams,
+		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)));
+		t->net->grad_ready = comm_grads_ready;
 		unet_backward(t->net, sums[1] > 0 ? sums[1] / nr : 1);
-		comm_allreduce_mean(t->net->grads, t->net->nparams);
+		comm_grads_end();
 		lr = unet_config_lr(&t->cfg, t->epoch + (double)s / steps);
 		adam_step(&t->opt, t->net, lr);
 		sum += loss;
 		progress(t, s + 1, steps, sum / (s + 1), t0, 0);
 	}
 	free(perm);
+	double dt = now_seconds() - t0;
+	t->train_rate = dt > 0 ? (double)steps * b * nr / dt : 0;
 	return steps ? sum / steps : 0;
 }
 
@@ -500,8 +516,9 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
 	    n > 2 ? ", " : "", rec);
 	if (t->log) {
 		rec[strlen(rec) - 1] = '\0';
-		fprintf(t->log, "%s, \"seconds\": %.3f, \"ranks\": %d}\n", rec,
-		    seconds, t->comm.size);
+		fprintf(t->log, "%s, \"seconds\": %.3f, "
+		    "\"train_tiles_per_s\": %.3f, \"ranks\": %d}\n", rec,
+		    seconds, t->train_rate, t->comm.size);
 		fflush(t->log);
 		if (ferror(t->log))
 			die("%s: write error:", t->cmd.log);

@@ -37,6 +37,26 @@ void comm_allreduce_mean(float *buf, size_t n);
 /* In-place sums of doubles and of 64-bit counts (metrics). */
 void comm_allreduce_sum_f64(double *buf, size_t n);
 void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
+/*
+ * Bucketed averaging overlapped with the backward pass.  The backward
+ * pass fills the gradient buffer from its end towards its start; the
+ * buffer is cut, from the end, into buckets of BUCKET floats (fixed
+ * boundaries, so the result does not depend on timing), and each bucket's
+ * MPI_Iallreduce starts as soon as the backward pass has finished it:
+ *
+ *	comm_grads_begin(grads, n, bucket);
+ *	... backward, calling comm_grads_ready(off) whenever
+ *	    grads[off..n) is final ...
+ *	comm_grads_end();       (starts the rest, waits, divides by size)
+ *
+ * comm_grads_ready also tests the requests in flight, which lets an MPI
+ * without a progress thread move the messages on between layers.
+ * BUCKET 0 is one allreduce at comm_grads_end, as comm_allreduce_mean.
+ */
+void comm_grads_begin(float *buf, size_t n, size_t bucket);
+void comm_grads_ready(size_t off);
+void comm_grads_end(void);
+
 /* Copy BYTES bytes of BUF from rank 0 to every rank. */
 void comm_bcast(void *buf, size_t bytes);
 void comm_barrier(void);

@@ -111,6 +111,82 @@ comm_allreduce_mean(float *buf, size_t n)
 		buf[i] *= scale;
 }
 
+/* The step in flight: buckets [lo_k, hi_k) numbered from the end of
+ * grads, the first 'started' of them started, with one request each. */
+static struct {
+	float *buf;
+	size_t n, bucket, nb, started;
+	MPI_Request *req;
+	size_t cap;
+} gs;
+
+static void
+bucket_start(size_t k)
+{
+	size_t hi = gs.n - k * gs.bucket;
+	size_t lo = hi > gs.bucket ? hi - gs.bucket : 0;
+
+	MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, gs.buf + lo, (int)(hi - lo),
+	    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &gs.req[k]));
+}
+
+void
+comm_grads_begin(float *buf, size_t n, size_t bucket)
+{
+	gs.buf = buf;
+	gs.n = n;
+	gs.started = 0;
+	gs.nb = 0;
+	if (mpi_size == 1 || bucket == 0 || n == 0)
+		return;                 /* all in comm_grads_end */
+	if (bucket > INT_MAX)
+		bucket = INT_MAX;
+	gs.bucket = bucket;
+	gs.nb = (n + bucket - 1) / bucket;
+	if (gs.nb > gs.cap) {
+		gs.req = xrealloc(gs.req, gs.nb * sizeof *gs.req);
+		gs.cap = gs.nb;
+	}
+}
+
+void
+comm_grads_ready(size_t off)
+{
+	int flag;
+
+	if (gs.nb == 0)
+		return;
+	// bucket k starts at n - (k + 1) * bucket (or 0 for the last one)
+	while (gs.started < gs.nb &&
+	    (gs.started + 1 == gs.nb ? off == 0 :
+	    off <= gs.n - (gs.started + 1) * gs.bucket))
+		bucket_start(gs.started++);
+	if (gs.started > 0)
+		MPI_CHECK(MPI_Testall((int)gs.started, gs.req, &flag,
+		    MPI_STATUSES_IGNORE));
+}
+
+void
+comm_grads_end(void)
+{
+	size_t i;
+	float scale;
+
+	if (mpi_size == 1)
+		return;
+	if (gs.nb == 0) {
+		comm_allreduce_mean(gs.buf, gs.n);
+		return;
+	}
+	while (gs.started < gs.nb)
+		bucket_start(gs.started++);
+	MPI_CHECK(MPI_Waitall((int)gs.nb, gs.req, MPI_STATUSES_IGNORE));
+	scale = 1.0f / mpi_size;
+	for (i = 0; i < gs.n; i++)
+		gs.buf[i] *= scale;
+	gs.nb = 0;
+}
+
 void
 comm_allreduce_sum_f64(double *buf, size_t n)
 {

@@ -42,6 +42,20 @@ train() {
 	grep -q '"ranks": 2' "$BATS_TEST_TMPDIR/two.jsonl"
 }
 
+@test "mpi: gradients averaged in buckets during the backward pass equal one allreduce" {
+	# 0.001 MB = 262 floats: every layer of the tiny network spans
+	# several buckets, started while the backward pass runs
+	$MPIRUN 2 unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -j 1 \
+	    -b 2 -e 2 --bucket-mb 0.001 -o "$BATS_TEST_TMPDIR/buckets.st"
+	$MPIRUN 2 unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -j 1 \
+	    -b 2 -e 2 --bucket-mb 0 -o "$BATS_TEST_TMPDIR/whole.st"
+	# two ranks: each sum is a + b, whatever the algorithm
+	cmp "$BATS_TEST_TMPDIR/buckets.st" "$BATS_TEST_TMPDIR/whole.st"
+	run unet-train --bucket-mb -1 -c "$C" -t "$F/train.pam" -v "$F/val.pam" -o "$BATS_TEST_TMPDIR/x.st"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *bucket-mb* ]]
+}
+
 @test "mpi: 4 ranks at batch 1 match 1 rank at batch 4" {
 	$MPIRUN 4 unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -j 1 \
 	    -b 1 -e 2 -o "$BATS_TEST_TMPDIR/four.st"

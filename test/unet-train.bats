@@ -34,7 +34,7 @@ train() {
 	run "$py" -c 'import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jsonl"
-	[ "$output" = "2 2 ['epoch', 'lr', 'ranks', 'seconds', 'train_loss', 'val_loss', 'val_mean_iou', 'val_pixel_accuracy']" ]
+	[ "$output" = "2 2 ['epoch', 'lr', 'ranks', 'seconds', 'train_loss', 'train_tiles_per_s', 'val_loss', 'val_mean_iou', 'val_pixel_accuracy']" ]
 }
 
 @test "unet-train: --out holds the best epoch by validation mean IoU" {

@@ -608,6 +608,8 @@ layer_backward(struct unet *net, struct unet_layer *L, const float *in,
 		break;
 	}
 	*cur ^= 1;
+	if (net->grad_ready)
+		net->grad_ready(net->ptab[L->pw].off);  /* its first param */
 }
 
 void

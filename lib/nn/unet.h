@@ -99,6 +99,11 @@ struct unet {
 	int B;                  /* batch of the last forward pass */
 	int have_loss;          /* probs and labels belong to that pass */
 	double sums[2];         /* sum w*CE and sum w of the last loss */
+	/* If set, unet_backward calls it after each layer with OFF such
+	 * that grads[OFF..nparams) are final (the layers' parameters lie
+	 * in layer order, and the backward pass visits them from the last):
+	 * the data-parallel layer starts averaging them from there. */
+	void (*grad_ready)(size_t off);
 };
 
 /* Build a network for batches of at most MAX_BATCH images of
