@@ -39,6 +39,7 @@ struct cmdline {
 	const char *ckpt_dir, *resume, *log, *device;
 	int epochs, batch, threads, quiet, half;
 	double bucket_mb;       /* allreduce bucket under MPI; 0: one */
+	struct kv meta;         /* --meta KEY=VALUE pairs */
 	long long seed;         /* -1: from the config */
 };
 
@@ -62,6 +63,8 @@ static const struct cli_info info = {
 	"  -l, --log FILE           append one JSON object per epoch\n"
 	"                           (default DIR/train.jsonl with -C)\n"
 	"      --half               write --out with F16 weights\n"
+	"      --meta KEY=VALUE     add KEY to the model's metadata (repeat for\n"
+	"                           more; give them again when resuming)\n"
 	"      --bucket-mb MB       under MPI, average the gradients in buckets\n"
 	"                           of MB megabytes while the backward pass runs\n"
 	"                           (default 4; 0: one allreduce after it)\n"
@@ -71,7 +74,25 @@ static const struct cli_info info = {
 	"      --version            print the version\n",
 };
 
-enum { OPT_HALF = 0x2000, OPT_BUCKET };
+enum { OPT_HALF = 0x2000, OPT_BUCKET, OPT_META };
+
+/* 1 if --meta may set KEY: not a key that the file format or unet-train
+ * writes itself. */
+static int
+meta_key_free(const char *key)
+{
+	static const char *const own[] = { "format", "format_version",
+	    "unet.config", "classes", "input.mean", "input.std", "pixel_scale",
+	    "class_weights", "class_weights.scheme" };
+
+	if (strncmp(key, "training.", 9) == 0 || strncmp(key, "adam.", 5) == 0
+	    || strncmp(key, "checkpoint.", 11) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(key, own[i]) == 0)
+			return 0;
+	return 1;
+}
 
 static void
 parse_cmdline(int argc, char **argv, struct cmdline *cmd)
@@ -91,6 +112,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "device", required_argument, NULL, 'd' },
 		{ "half", no_argument, NULL, OPT_HALF },
 		{ "bucket-mb", required_argument, NULL, OPT_BUCKET },
+		{ "meta", required_argument, NULL, OPT_META },
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +150,21 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'l': cmd->log = optarg; break;
 		case 'd': cmd->device = optarg; break;
 		case OPT_HALF: cmd->half = 1; break;
+		case OPT_META: {
+			const char *eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg)
+				cli_usage("--meta wants KEY=VALUE, not '%s'",
+				    optarg);
+			char *key = xmalloc(eq - optarg + 1);
+			memcpy(key, optarg, eq - optarg);
+			key[eq - optarg] = '\0';
+			if (!meta_key_free(key))
+				cli_usage("--meta: '%s' is a key of the "
+				    "project's own", key);
+			kv_set(&cmd->meta, key, "%s", eq + 1);
+			free(key);
+			break;
+		}
 		case OPT_BUCKET:
 			cmd->bucket_mb = xstrtod(optarg, 0, 1024, "bucket-mb");
 			break;
@@ -258,6 +295,8 @@ common_meta(const struct trainer *t, struct kv *m)
 	    t->val.n);
 	kv_set(m, "training.best_epoch", "%d", t->best_epoch);
 	kv_set(m, "training.best_val_mean_iou", "%.6f", t->best_miou);
+	for (int i = 0; i < t->cmd.meta.n; i++)
+		kv_set(m, t->cmd.meta.key[i], "%s", t->cmd.meta.val[i]);
 	free(cw);
 }
 

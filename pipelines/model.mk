@@ -20,6 +20,8 @@ default-model: dataset bin/unet-train
 	    -t $(DATASET)/train.pam -v $(DATASET)/val.pam \
 	    -o '$(MODEL_RUN)/model.safetensors' --half -C '$(MODEL_RUN)' \
 	    -j $(MODEL_THREADS) \
+	    --meta 'dataset=make dataset SEED=$(SEED) SIZE=$(SIZE)' \
+	    --meta 'dataset.tiles=$(DS_TILES_train) train, $(DS_TILES_val) val, $(DS_TILES_test) test' \
 	    $(if $(wildcard $(MODEL_RUN)/checkpoint.safetensors),-r '$(MODEL_RUN)')
 	cp '$(MODEL_RUN)/model.safetensors' $(SRCDIR)/share/models/default.safetensors
 	cp '$(MODEL_RUN)/train.jsonl' $(SRCDIR)/share/models/default-train.jsonl

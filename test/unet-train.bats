@@ -37,6 +37,20 @@ print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jso
 	[ "$output" = "2 2 ['epoch', 'lr', 'ranks', 'seconds', 'train_loss', 'train_tiles_per_s', 'val_loss', 'val_mean_iou', 'val_pixel_accuracy']" ]
 }
 
+@test "unet-train: --meta adds keys to the model, not the project's own" {
+	train -o "$BATS_TEST_TMPDIR/m.st" -e 1 --meta 'dataset=make dataset SEED=7' --meta note=a=b
+	run tensor-info -m "$BATS_TEST_TMPDIR/m.st"
+	[[ "$output" == *"dataset=make dataset SEED=7"* ]]
+	[[ "$output" == *"note=a=b"* ]]
+	run --separate-stderr train -o "$BATS_TEST_TMPDIR/n.st" -e 1 --meta training.epochs=9
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"'training.epochs' is a key of the project's own"* ]]
+	run --separate-stderr train -o "$BATS_TEST_TMPDIR/n.st" -e 1 --meta novalue
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"--meta wants KEY=VALUE, not 'novalue'"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/n.st" ]
+}
+
 @test "unet-train: --out holds the best epoch by validation mean IoU" {
 	train -o "$BATS_TEST_TMPDIR/m.st" -e 4 -l "$BATS_TEST_TMPDIR/log.jsonl"
 	best=$(sed 's/.*"epoch": \([0-9]*\).*"val_mean_iou": \([0-9.]*\).*/\2 \1/' \
