@@ -47,7 +47,6 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static char *stdin_only[] = { "-" };
 	int c;
 
 	cli_begin(argc, argv, &info);
@@ -60,8 +59,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		default:
 			cli_common(c);
 		}
-	cmd->files = optind < argc ? argv + optind : stdin_only;
-	cmd->nfiles = optind < argc ? argc - optind : 1;
+	cli_files(argc, argv, optind, &cmd->files, &cmd->nfiles);
 }
 
 static void

@@ -66,3 +66,12 @@ cli_max_operands(int argc, int optind_, int max)
 	if (argc - optind_ > max)
 		cli_usage("too many operands (at most %d)", max);
 }
+
+void
+cli_files(int argc, char **argv, int optind_, char ***files, int *nfiles)
+{
+	static char *stdin_only[] = { "-", NULL };
+
+	*files = optind_ < argc ? argv + optind_ : stdin_only;
+	*nfiles = optind_ < argc ? argc - optind_ : 1;
+}

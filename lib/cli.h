@@ -45,5 +45,9 @@ noreturn void cli_usage(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 /* At most MAX operands may remain after the options; else usage. */
 void cli_max_operands(int argc, int optind_, int max);
+/* The file operands after the options, or "-" (standard input) alone
+ * when there are none: *FILES and *NFILES. */
+void cli_files(int argc, char **argv, int optind_, char ***files,
+    int *nfiles);
 
 #endif
