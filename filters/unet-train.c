@@ -462,7 +462,6 @@ train_epoch(struct trainer *t)
 		 * ranks then sums the ranks' contributions */
 		comm_grads_begin(t->net->grads, t->net->nparams,
 		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)));
-		t->net->grad_ready = comm_grads_ready;
 		unet_backward(t->net, sums[1] > 0 ? sums[1] / nr : 1);
 		comm_grads_end();
 		lr = unet_config_lr(&t->cfg, t->epoch + (double)s / steps);
@@ -613,6 +612,7 @@ setup(struct trainer *t)
 		adam_init(&t->opt, t->net);
 		rng_seed(&t->data_rng, t->cfg.seed);
 	}
+	t->net->grad_ready = comm_grads_ready;  /* buckets start in backward */
 	px = (size_t)t->cfg.input_h * t->cfg.input_w;
 	t->x = xmalloc_array((size_t)t->cfg.batch * px * 3, sizeof *t->x);
 	t->y = xmalloc_array((size_t)t->cfg.batch * px, 1);

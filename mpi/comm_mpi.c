@@ -93,11 +93,20 @@ comm_have_mpi(void)
 	return 1;
 }
 
+/* The sums over ranks in BUF[0..n) to means. */
+static void
+divide_by_size(float *buf, size_t n)
+{
+	float scale = 1.0f / mpi_size;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] *= scale;
+}
+
 void
 comm_allreduce_mean(float *buf, size_t n)
 {
-	size_t i, off, k;
-	float scale;
+	size_t off, k;
 
 	if (mpi_size == 1)
 		return;
@@ -106,9 +115,7 @@ comm_allreduce_mean(float *buf, size_t n)
 		MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k,
 		    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
 	}
-	scale = 1.0f / mpi_size;
-	for (i = 0; i < n; i++)
-		buf[i] *= scale;
+	divide_by_size(buf, n);
 }
 
 /* The step in flight: buckets [lo_k, hi_k) numbered from the end of
@@ -169,9 +176,6 @@ comm_grads_ready(size_t off)
 void
 comm_grads_end(void)
 {
-	size_t i;
-	float scale;
-
 	if (mpi_size == 1)
 		return;
 	if (gs.nb == 0) {
@@ -181,9 +185,7 @@ comm_grads_end(void)
 	while (gs.started < gs.nb)
 		bucket_start(gs.started++);
 	MPI_CHECK(MPI_Waitall((int)gs.nb, gs.req, MPI_STATUSES_IGNORE));
-	scale = 1.0f / mpi_size;
-	for (i = 0; i < gs.n; i++)
-		gs.buf[i] *= scale;
+	divide_by_size(gs.buf, gs.n);
 	gs.nb = 0;
 }
 

@@ -56,6 +56,15 @@ int nn_op_lookup(const char *name);
 /* Label value that is never scored and contributes no loss. */
 #define NN_IGNORE_LABEL 255
 
+/* A 3x3 SAME convolution, forward (see conv3x3_forward below). */
+typedef void nn_conv3x3_fn(
+    float *out,                 /* B,H,W,Cout */
+    const float *inp,           /* B,H,W,Cin */
+    const float *inp2,          /* B,H,W,Cin2 or NULL */
+    const float *w,             /* 3,3,Cin+Cin2,Cout */
+    const float *bias,          /* Cout */
+    int B, int H, int W, int Cin, int Cin2, int Cout, float alpha);
+
 struct nn_ops {
 	const char *name;
 
@@ -76,25 +85,13 @@ struct nn_ops {
 	// forward pass applies the leaky ReLU of slope alpha (0: ReLU) to its
 	// output as it writes it, saving the activation's pass over memory;
 	// alpha 1, the identity, gives the bare conv.
-	void (*conv3x3_forward)(
-	    float *out,                 /* B,H,W,Cout */
-	    const float *inp,           /* B,H,W,Cin */
-	    const float *inp2,          /* B,H,W,Cin2 or NULL */
-	    const float *w,             /* 3,3,Cin+Cin2,Cout */
-	    const float *bias,          /* Cout */
-	    int B, int H, int W, int Cin, int Cin2, int Cout, float alpha);
+	nn_conv3x3_fn *conv3x3_forward;
 	// The same conv for inference, whose output no gradient is taken
 	// of: a backend may trade accuracy for speed there (the CPU one uses
 	// Winograd F(4x4, 3x3), a few 1e-6 of the output's scale off the
 	// direct sum, about 1e-5 at 256 channels, against F(2x2)'s 2e-7 to
 	// 7e-7).  NULL: conv3x3_forward serves.
-	void (*conv3x3_infer)(
-	    float *out,                 /* B,H,W,Cout */
-	    const float *inp,           /* B,H,W,Cin */
-	    const float *inp2,          /* B,H,W,Cin2 or NULL */
-	    const float *w,             /* 3,3,Cin+Cin2,Cout */
-	    const float *bias,          /* Cout */
-	    int B, int H, int W, int Cin, int Cin2, int Cout, float alpha);
+	nn_conv3x3_fn *conv3x3_infer;
 	void (*conv3x3_backward)(
 	    float *dinp,                /* B,H,W,Cin  (=, may be NULL) */
 	    float *dinp2,               /* B,H,W,Cin2  (=, may be NULL) */

@@ -435,9 +435,7 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 		// the activation in the conv's output pass unless a norm
 		// comes between them; an inference network takes the
 		// backend's faster conv where it has one
-		void (*conv)(float *, const float *, const float *,
-		    const float *, const float *, int, int, int, int, int, int,
-		    float) = !net->train && o->conv3x3_infer != NULL ?
+		nn_conv3x3_fn *conv = !net->train && o->conv3x3_infer ?
 		    o->conv3x3_infer : o->conv3x3_forward;
 		conv(y, in, in2, P(net, L->pw), P(net, L->pb), B, L->H, L->W,
 		    L->cin, L->cin2, L->cout, fused ? alpha : 1);
