@@ -37,6 +37,7 @@
 struct cmdline {
 	const char *config, *train, *val, *out;
 	const char *ckpt_dir, *resume, *log, *device;
+	const char *init;       /* --init: starting weights */
 	int epochs, batch, threads, quiet, half;
 	double bucket_mb;       /* allreduce bucket under MPI; 0: one */
 	struct kv meta;         /* --meta KEY=VALUE pairs */
@@ -47,7 +48,8 @@ static const struct cli_info info = {
 	"unet-train",
 	"-c config -t train.pam -v val.pam -o model.safetensors\n"
 	"                  [-e epochs] [-b batch] [-s seed] [-j threads]\n"
-	"                  [-C checkpoint-dir] [-r resume-dir] [-l log] [-q]",
+	"                  [-C checkpoint-dir] [-r resume-dir] [-i model] [-l log]\n"
+	"                  [-q]",
 	"Train the U-Net on labelled tiles (PAM RGB_LABEL streams).\n"
 	"\n"
 	"  -c, --config FILE        network and training settings (YAML)\n"
@@ -60,6 +62,9 @@ static const struct cli_info info = {
 	"  -j, --threads T          CPU threads (default 1 per rank)\n"
 	"  -C, --checkpoint-dir DIR write DIR/checkpoint.safetensors every epoch\n"
 	"  -r, --resume DIR         continue from DIR/checkpoint.safetensors\n"
+	"  -i, --init MODEL         start from MODEL's weights and input\n"
+	"                           normalisation (fine-tuning); the config's\n"
+	"                           model: must match MODEL's architecture\n"
 	"  -l, --log FILE           append one JSON object per epoch\n"
 	"                           (default DIR/train.jsonl with -C)\n"
 	"      --half               write --out with F16 weights\n"
@@ -108,6 +113,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "checkpoint-dir", required_argument, NULL, 'C' },
 		{ "resume", required_argument, NULL, 'r' },
+		{ "init", required_argument, NULL, 'i' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "half", no_argument, NULL, OPT_HALF },
@@ -125,7 +131,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->threads = 1;
 	cmd->device = "cpu";
 	cmd->bucket_mb = 4;
-	while ((c = getopt_long(argc, argv, ":hc:t:v:o:e:b:s:j:C:r:l:d:q",
+	while ((c = getopt_long(argc, argv, ":hc:t:v:o:e:b:s:j:C:r:i:l:d:q",
 	    opts, NULL)) != -1)
 		switch (c) {
 		case 'c': cmd->config = optarg; break;
@@ -147,6 +153,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'C': cmd->ckpt_dir = optarg; break;
 		case 'r': cmd->resume = optarg; break;
+		case 'i': cmd->init = optarg; break;
 		case 'l': cmd->log = optarg; break;
 		case 'd': cmd->device = optarg; break;
 		case OPT_HALF: cmd->half = 1; break;
@@ -179,6 +186,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	if (strcmp(cmd->train, "-") == 0 && strcmp(cmd->val, "-") == 0)
 		cli_usage("the training and validation tiles cannot both be "
 		    "stdin");
+	if (cmd->resume && cmd->init)
+		cli_usage("--resume and --init cannot be used together (a "
+		    "resumed run has its weights)");
 	if (cmd->resume && !cmd->ckpt_dir)
 		cmd->ckpt_dir = cmd->resume;
 }
@@ -565,6 +575,31 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
 
 // --- main --------------------------------------------------------------------
 
+/* Replace T's initial weights and input normalisation by those of the
+ * model file PATH, whose architecture must be the config's. */
+static void
+init_from(struct trainer *t, const char *path, const struct nn_ops *ops)
+{
+	struct st_file sf;
+	struct model_info info;
+	struct unet *src = model_read(path, 1, 0, ops, &sf, &info);
+	char *a = unet_config_yaml(&src->cfg), *b = unet_config_yaml(&t->cfg);
+
+	if (src->nparams != t->net->nparams || strcmp(a, b) != 0)
+		die("%s: its architecture differs from the model: section of "
+		    "%s (%zu against %zu parameters)", path, t->cmd.config,
+		    src->nparams, t->net->nparams);
+	float *h = xmalloc_array(src->nparams, sizeof *h);
+	ops->download(h, src->params, src->nparams * sizeof *h);
+	ops->upload(t->net->params, h, src->nparams * sizeof *h);
+	free(h);
+	t->norm = info;
+	free(a);
+	free(b);
+	unet_free(src);
+	st_free(&sf);
+}
+
 static void
 setup(struct trainer *t)
 {
@@ -585,7 +620,9 @@ setup(struct trainer *t)
 		die("%s: the config has %d classes, the class table %d",
 		    t->cmd.config, t->cfg.classes, classes_load(NULL)->n);
 	t->aug = (struct augment){ t->cfg.flip, t->cfg.rot90,
-	    t->cfg.color_jitter, t->cfg.stain_jitter, t->cfg.scale_jitter };
+	    t->cfg.color_jitter, t->cfg.stain_jitter, t->cfg.scale_jitter,
+	    t->cfg.hue_jitter, t->cfg.saturation_jitter, t->cfg.gamma_jitter,
+	    t->cfg.blur, t->cfg.noise };
 
 	tileset_load(&t->train, t->cmd.train, t->cfg.input_w, t->cfg.input_h);
 	tileset_load(&t->val, t->cmd.val, t->cfg.input_w, t->cfg.input_h);
@@ -603,6 +640,8 @@ setup(struct trainer *t)
 		t->net = unet_create(&t->cfg, t->cfg.batch, 1, ops);
 		rng_seed(&init, t->cfg.seed ^ 0x9e3779b97f4a7c15ULL);
 		unet_init_params(t->net, &init);
+		if (t->cmd.init)
+			init_from(t, t->cmd.init, ops);
 		/* one set of initial weights for every rank */
 		float *h = xmalloc_array(t->net->nparams, sizeof *h);
 		ops->download(h, t->net->params, t->net->nparams * sizeof *h);

@@ -5,7 +5,12 @@
  * quarter turn and flips (exact, integer), then the zoom (bilinear for the
  * picture, nearest for the label).  Colour changes act on the picture
  * alone: contrast about the tile's mean, brightness, and a per-channel
- * gain that imitates stain differences between slides.
+ * gain that imitates stain differences between slides; then, where the
+ * config asks for them, what differs between microscopes and cameras: a
+ * Gaussian blur, a rotation of the hue about the grey axis and a change of
+ * saturation (one 3x3 matrix), a gamma and sensor noise.  Each of these
+ * draws its random numbers only when it is on, so a config without them
+ * gives the same tiles as before they existed.
  */
 #include "tileset.h"
 
@@ -92,6 +97,122 @@ jitter(struct rng *r, float f)
 	return f > 0 ? (float)(1 + f * (2 * rng_uniform(r) - 1)) : 1;
 }
 
+/* The settings of the optics pass drawn for one tile. */
+struct optics {
+	float sigma;            /* blur, px (0: none) */
+	float m[3][3];          /* hue and saturation matrix */
+	int matrix;             /* whether m is not the identity */
+	float gamma;            /* 1: none */
+	float noise;            /* s.d., levels (0: none) */
+};
+
+static void
+optics_draw(struct optics *o, const struct augment *a, struct rng *r)
+{
+	int i, j;
+
+	memset(o, 0, sizeof *o);
+	o->gamma = 1;
+	for (i = 0; i < 3; i++)
+		o->m[i][i] = 1;
+	if (a->blur > 0 && rng_below(r, 2))
+		o->sigma = (float)(a->blur * rng_uniform(r));
+	if (a->hue > 0 || a->saturation > 0) {
+		/* rotation about (1,1,1)/sqrt(3) by th, then saturation s
+		 * about the grey value: m = s * rot + (1 - s) * grey */
+		double th = a->hue > 0 ? (2 * rng_uniform(r) - 1) * a->hue *
+		    3.14159265358979323846 / 180 : 0;
+		double sat = a->saturation > 0 ? jitter(r, a->saturation) : 1;
+		double c = cos(th), sn = sin(th), k = 1.0 / 3;
+
+		for (i = 0; i < 3; i++)
+			for (j = 0; j < 3; j++) {
+				double rot = (i == j ? c : 0) + k * (1 - c) +
+				    ((j - i + 3) % 3 == 1 ? -1 : (j - i + 3) %
+				    3 == 2 ? 1 : 0) * sqrt(k) * sn;
+				o->m[i][j] = (float)(sat * rot + (1 - sat) * k);
+			}
+		o->matrix = 1;
+	}
+	if (a->gamma > 0)
+		o->gamma = jitter(r, a->gamma);
+	if (a->noise > 0)
+		o->noise = (float)(a->noise * rng_uniform(r));
+}
+
+/* Separable Gaussian blur of the (h,w,3) picture P in place. */
+static void
+blur3(float *p, int w, int h, float sigma)
+{
+	int rad = (int)ceilf(2 * sigma), i, x, y, c, k;
+	float ker[16], sum = 0;
+	float *t = xmalloc_array((size_t)w * h * 3, sizeof *t);
+
+	if (rad > 7)
+		rad = 7;
+	for (k = -rad; k <= rad; k++)
+		sum += ker[k + rad] = expf(-0.5f * k * k / (sigma * sigma));
+	for (k = 0; k <= 2 * rad; k++)
+		ker[k] /= sum;
+	for (y = 0; y < h; y++)         /* rows, into t */
+		for (x = 0; x < w; x++)
+			for (c = 0; c < 3; c++) {
+				float v = 0;
+				for (k = -rad; k <= rad; k++) {
+					i = x + k < 0 ? -(x + k) : x + k >= w ?
+					    2 * w - 2 - (x + k) : x + k;
+					v += ker[k + rad] *
+					    p[((size_t)y * w + i) * 3 + c];
+				}
+				t[((size_t)y * w + x) * 3 + c] = v;
+			}
+	for (y = 0; y < h; y++)         /* columns, back into p */
+		for (x = 0; x < w; x++)
+			for (c = 0; c < 3; c++) {
+				float v = 0;
+				for (k = -rad; k <= rad; k++) {
+					i = y + k < 0 ? -(y + k) : y + k >= h ?
+					    2 * h - 2 - (y + k) : y + k;
+					v += ker[k + rad] *
+					    t[((size_t)i * w + x) * 3 + c];
+				}
+				p[((size_t)y * w + x) * 3 + c] = v;
+			}
+	free(t);
+}
+
+/* The optics pass on the network input X (h,w,3, normalised): back to
+ * 0..255, blur, matrix, gamma, noise, clip, normalise again. */
+static void
+optics_apply(float *x, int w, int h, const float mean[3],
+    const float std[3], const struct optics *o, struct rng *r)
+{
+	size_t i, npix = (size_t)w * h;
+	int c;
+
+	for (i = 0; i < npix; i++)
+		for (c = 0; c < 3; c++)
+			x[i * 3 + c] = x[i * 3 + c] * std[c] + mean[c];
+	if (o->sigma > 0.05f)
+		blur3(x, w, h, o->sigma);
+	for (i = 0; i < npix; i++) {
+		float *p = x + i * 3, v[3];
+
+		for (c = 0; c < 3; c++)
+			v[c] = o->matrix ? o->m[c][0] * p[0] + o->m[c][1] *
+			    p[1] + o->m[c][2] * p[2] : p[c];
+		for (c = 0; c < 3; c++) {
+			float u = v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c];
+			if (o->gamma != 1)
+				u = 255 * powf(u / 255, o->gamma);
+			if (o->noise > 0)
+				u += o->noise * rng_normal(r);
+			u = u < 0 ? 0 : u > 255 ? 255 : u;
+			p[c] = (u - mean[c]) / std[c];
+		}
+	}
+}
+
 void
 tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
     int w, int h, const float mean[3], const float std[3],
@@ -101,6 +222,9 @@ tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
 	float zoom = 1, bright = 1, contrast = 1, gain[3] = { 1, 1, 1 };
 	float tmean[3] = { 0 }, mul[3], add[3];
 	size_t i, npix = (size_t)w * h;
+	struct optics opt;
+	int optics = a != NULL && (a->hue > 0 || a->saturation > 0 ||
+	    a->gamma > 0 || a->blur > 0 || a->noise > 0);
 
 	if (a != NULL) {
 		flipx = a->flip && rng_below(r, 2);
@@ -111,6 +235,8 @@ tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
 		contrast = jitter(r, a->color);
 		for (c = 0; c < 3; c++)
 			gain[c] = jitter(r, a->stain);
+		if (optics)
+			optics_draw(&opt, a, r);
 	}
 	/* colour: v' = ((v - m) * contrast + m) * bright * gain, folded into
 	 * one multiply-add per channel with the normalisation */
@@ -176,4 +302,6 @@ tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
 				px[c] = s * mul[c] + add[c];
 			}
 		}
+	if (optics)
+		optics_apply(x, w, h, mean, std, &opt, r);
 }

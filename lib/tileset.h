@@ -43,11 +43,19 @@ struct augment {
 	float color;            /* brightness and contrast, +- fraction */
 	float stain;            /* per-channel gain, +- fraction */
 	float scale;            /* zoom about the centre, +- fraction */
+	/* optics and stain beyond a gain, all 0 = off (no random draw) */
+	float hue;              /* rotation about the grey axis, +- degrees */
+	float saturation;       /* saturation, +- fraction */
+	float gamma;            /* gamma, +- fraction */
+	float blur;             /* Gaussian blur, sigma up to this, px */
+	float noise;            /* Gaussian noise, s.d. up to this, levels */
 };
 
 /* Network input for one tile: X (h,w,3) = (jittered RGB - mean) / std and
  * Y (h,w) = labels, both through the same random geometric transform drawn
- * from R (A NULL: no augmentation).  Labels are moved, never interpolated;
+ * from R (A NULL: no augmentation).  The colour and optics changes act on
+ * the picture alone, in this order: brightness, contrast and per-channel
+ * gain; blur; hue and saturation; gamma; noise.  Labels are moved, never interpolated;
  * pixels that a zoom-out brings in from outside the tile are 255. */
 void tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
     int w, int h, const float mean[3], const float std[3],

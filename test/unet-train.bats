@@ -147,3 +147,52 @@ print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jso
 	[ "$status" -eq 1 ]
 	[ "${stderr_lines[0]}" = "unet-train: --config, --train, --val and --out are required" ]
 }
+
+@test "unet-train: --init starts from a model's weights and normalisation" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/a.st" -e 2
+	# a learning rate too small to move the weights: the model stays A's
+	sed 's/^  lr: .*/  lr: 1.0e-9\n  min_lr: 1.0e-9/' "$C" >"$T/slow.yaml"
+	unet-train -q -c "$T/slow.yaml" -t "$F/val.pam" -v "$F/val.pam" -b 2 \
+	    -o "$T/b.st" -e 1 -i "$T/a.st"
+	tensor-diff -n -r 1e-6 "$T/a.st" "$T/b.st"
+	unet-train -q -c "$T/slow.yaml" -t "$F/val.pam" -v "$F/val.pam" -b 2 \
+	    -o "$T/c.st" -e 1
+	run tensor-diff -n -r 1e-6 "$T/a.st" "$T/c.st"
+	[ "$status" -ne 0 ]
+	# the input normalisation is A's, not that of the (other) tiles
+	[ "$(tensor-info -m "$T/a.st" | grep '^input.mean=')" = \
+	    "$(tensor-info -m "$T/b.st" | grep '^input.mean=')" ]
+	[ "$(tensor-info -m "$T/a.st" | grep '^input.mean=')" != \
+	    "$(tensor-info -m "$T/c.st" | grep '^input.mean=')" ]
+}
+
+@test "unet-train: --init refuses another architecture, and --resume" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/a.st" -e 1
+	sed 's/^  bottleneck: .*/  bottleneck: 8/' "$C" >"$T/other.yaml"
+	run --separate-stderr unet-train -q -c "$T/other.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/b.st" -i "$T/a.st"
+	assert_fails_cleanly "a.st: its architecture differs from the model: section of"
+	[ ! -e "$T/b.st" ]
+	run --separate-stderr train -o "$T/b.st" -r "$T" -i "$T/a.st"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"--resume and --init cannot be used together"* ]]
+	run --separate-stderr train -o "$T/b.st" -i "$T/none.st"
+	assert_fails_cleanly "none.st"
+}
+
+@test "unet-train: the optics augmentation keys train and are range-checked" {
+	T=$BATS_TEST_TMPDIR
+	{ cat "$C"; printf 'augment:\n  hue_jitter: 10\n  saturation_jitter: 0.3\n  gamma_jitter: 0.25\n  blur: 1.2\n  noise: 4\n'; } >"$T/aug.yaml"
+	unet-train -q -c "$T/aug.yaml" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$T/a.st" -e 1
+	train -o "$T/b.st" -e 1
+	# the same seed, other input: another model
+	run tensor-diff -n -r 1e-6 "$T/a.st" "$T/b.st"
+	[ "$status" -ne 0 ]
+	{ cat "$C"; printf 'augment:\n  hue_jitter: 120\n'; } >"$T/bad.yaml"
+	run --separate-stderr unet-train -c "$T/bad.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "hue_jitter"
+}

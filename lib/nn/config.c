@@ -200,7 +200,8 @@ static void
 load_augment(struct yamldoc *y, yaml_node_t *m, struct unet_config *c)
 {
 	static const char *const keys[] = { "flip", "rot90", "color_jitter",
-	    "stain_jitter", "scale_jitter", NULL };
+	    "stain_jitter", "scale_jitter", "hue_jitter", "saturation_jitter",
+	    "gamma_jitter", "blur", "noise", NULL };
 	yaml_node_t *n;
 
 	yamldoc_check_keys(y, m, keys);
@@ -217,6 +218,18 @@ load_augment(struct yamldoc *y, yaml_node_t *m, struct unet_config *c)
 	if ((n = yamldoc_get(y, m, "scale_jitter")) != NULL)
 		c->scale_jitter = (float)yamldoc_double(y, n, "scale_jitter",
 		    0, 0.5);
+	if ((n = yamldoc_get(y, m, "hue_jitter")) != NULL)
+		c->hue_jitter = (float)yamldoc_double(y, n, "hue_jitter", 0, 90);
+	if ((n = yamldoc_get(y, m, "saturation_jitter")) != NULL)
+		c->saturation_jitter = (float)yamldoc_double(y, n,
+		    "saturation_jitter", 0, 0.9);
+	if ((n = yamldoc_get(y, m, "gamma_jitter")) != NULL)
+		c->gamma_jitter = (float)yamldoc_double(y, n, "gamma_jitter",
+		    0, 0.9);
+	if ((n = yamldoc_get(y, m, "blur")) != NULL)
+		c->blur = (float)yamldoc_double(y, n, "blur", 0, 5);
+	if ((n = yamldoc_get(y, m, "noise")) != NULL)
+		c->noise = (float)yamldoc_double(y, n, "noise", 0, 50);
 }
 
 // --- loading ----------------------------------------------------------------

@@ -52,6 +52,11 @@ struct unet_config {
 	float color_jitter;             /* brightness/contrast, +- fraction */
 	float stain_jitter;             /* per-channel gain, +- fraction */
 	float scale_jitter;             /* zoom, +- fraction */
+	float hue_jitter;               /* hue rotation, +- degrees */
+	float saturation_jitter;        /* saturation, +- fraction */
+	float gamma_jitter;             /* gamma, +- fraction */
+	float blur;                     /* Gaussian blur sigma up to, px */
+	float noise;                    /* noise s.d. up to, levels of 255 */
 };
 
 /* The reference architecture and the default training recipe. */
