@@ -7,7 +7,13 @@
  * clump samples pasted on it, each rotated by a random angle, maybe
  * mirrored, and slightly colour-jittered.  The label plane gets the exact
  * class index under each pasted cell (a thresholded mask, never a blend);
- * the image gets a feathered edge.  The tiles go to standard output as an
+ * the image gets a feathered edge.  A sample that knows the plasma colour
+ * of its own photo ("plasma" in its header, from crop-cells) is brought to
+ * the white balance of its tile: each channel is scaled by the
+ * background's plasma (the mean colour of its label-0 pixels) over the
+ * sample's, so that a cell from a cream CellaVision photo pasted on a grey
+ * smear looks as if it had been photographed there (-u: keep the sample's
+ * own colours).  The tiles go to standard output as an
  * RGB_LABEL stream, one JSON Lines record per tile to the --records file.
  *
  * Balance and reproducibility: the class combinations (none, each class
@@ -51,6 +57,8 @@ struct cmdline {
 	int min_pixels;         /* fewest visible pixels of an object */
 	double cut;             /* chance that an object crosses the border */
 	double jitter;          /* s.d. of the per-channel colour gain */
+	int own_colour;         /* -u: no white balance to the tile */
+	double real_share;      /* share of tiles cut from real smears */
 	const char *records;    /* JSON Lines file, or NULL */
 	const char *backgrounds;
 	const char *objects;
@@ -59,7 +67,7 @@ struct cmdline {
 static const struct cli_info info = {
 	"compose-tile",
 	"[-s seed] [-n tiles] [-S size] [-m pixels] [-c cut] [-j jitter] "
-	"[-r records] backgrounds objects",
+	"[-u]\n       [-R share] [-r records] backgrounds objects",
 	"Cut square tiles from RGB_LABEL backgrounds and paste 0-2 cell\n"
 	"samples (every class but the RBCs) on each; write an RGB_LABEL tile\n"
 	"stream on stdout and one JSON record per tile to the records file.\n"
@@ -73,6 +81,11 @@ static const struct cli_info info = {
 	"                        border (default 0.2)\n"
 	"  -j, --jitter J        s.d. of the colour gain per channel\n"
 	"                        (default 0.04; 0 = none)\n"
+	"  -u, --own-colour      keep each sample's colours (no white balance\n"
+	"                        to the background's plasma)\n"
+	"  -R, --real-share F    share of the tiles cut from backgrounds of\n"
+	"                        kind real (label-smear), when the stream has\n"
+	"                        both kinds (default 0.2)\n"
 	"  -r, --records FILE    write the JSON Lines records to FILE\n"
 	"  -h, --help            this help\n"
 	"      --version         print the version\n",
@@ -115,6 +128,8 @@ struct background {
 	struct img im;
 	char kind[KIND_MAX];
 	char id[256];
+	double plasma[3];       /* mean colour of the label-0 pixels */
+	int has_plasma;
 };
 
 static void
@@ -127,6 +142,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "min-pixels", required_argument, NULL, 'm' },
 		{ "cut", required_argument, NULL, 'c' },
 		{ "jitter", required_argument, NULL, 'j' },
+		{ "own-colour", no_argument, NULL, 'u' },
+		{ "real-share", required_argument, NULL, 'R' },
 		{ "records", required_argument, NULL, 'r' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -141,7 +158,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->cut = 0.2;
 	cmd->jitter = 0.04;
 	cmd->records = NULL;
-	while ((c = getopt_long(argc, argv, ":hs:n:S:m:c:j:r:", opts, NULL))
+	cmd->own_colour = 0;
+	cmd->real_share = 0.2;
+	while ((c = getopt_long(argc, argv, ":hs:n:S:m:c:j:r:uR:", opts, NULL))
 	    != -1)
 		switch (c) {
 		case 's':
@@ -166,6 +185,12 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'r':
 			cmd->records = optarg;
+			break;
+		case 'u':
+			cmd->own_colour = 1;
+			break;
+		case 'R':
+			cmd->real_share = xstrtod(optarg, 0, 1, "real share");
 			break;
 		default:
 			cli_common(c);
@@ -201,6 +226,48 @@ deck_draw(struct deck *d, struct rng *r)
 	return d->card[d->next++];
 }
 
+/* The mean colour of BG's plasma (its label-0 pixels), if it has any. */
+static void
+plasma_of(struct background *bg)
+{
+	size_t npix = (size_t)bg->im.width * bg->im.height, i, n = 0;
+	double sum[3] = { 0, 0, 0 };
+	int ch;
+
+	for (i = 0; i < npix; i++) {
+		const unsigned char *p = bg->im.data + i * 4;
+		if (p[3] == 0) {
+			for (ch = 0; ch < 3; ch++)
+				sum[ch] += p[ch];
+			n++;
+		}
+	}
+	bg->has_plasma = n > 0;
+	for (ch = 0; ch < 3; ch++)
+		bg->plasma[ch] = n > 0 ? sum[ch] / n : 0;
+}
+
+/* The white-balance gain that brings sample S to background BG, per
+ * channel, into G (1 where either plasma is unknown). */
+static void
+balance(float g[3], const struct sample *s, const struct background *bg)
+{
+	char buf[64];
+	double p[3];
+	int ch;
+
+	for (ch = 0; ch < 3; ch++)
+		g[ch] = 1;
+	if (!bg->has_plasma || img_meta_get(&s->im, "plasma", buf,
+	    sizeof buf) == NULL || sscanf(buf, "%lf %lf %lf", &p[0], &p[1],
+	    &p[2]) != 3)
+		return;
+	for (ch = 0; ch < 3; ch++) {
+		double v = p[ch] > 1 ? bg->plasma[ch] / p[ch] : 1;
+		g[ch] = (float)(v < 0.6 ? 0.6 : v > 1.6 ? 1.6 : v);
+	}
+}
+
 /* Read the backgrounds; each must be an RGB_LABEL image at least SIZE
  * pixels on a side.  Returns the count, *BG the array. */
 static int
@@ -229,6 +296,7 @@ read_backgrounds(const char *path, int size, struct background **bg)
 		if (img_meta_get(&v[n].im, "id", v[n].id, sizeof v[n].id) ==
 		    NULL)
 			v[n].id[0] = '\0';
+		plasma_of(&v[n]);
 		n++;
 	}
 	img_close(&r);
@@ -355,13 +423,18 @@ render(struct slot *s, long t, const struct plan *pl,
 		    (size_t)size * 4);
 	memset(s->owner, 0, (size_t)size * size);
 	for (k = 0; k < pl->nobj; k++) {
-		float gain[3];
+		float gain[3], wb[3];
 		double angle = rng_uniform(&r) * 2 * PI;
 		int flip = (int)rng_below(&r, 2), ch;
 
+		if (cmd->own_colour)
+			wb[0] = wb[1] = wb[2] = 1;
+		else
+			balance(wb, pl->smp[k], bg);
 		for (ch = 0; ch < 3; ch++) {
 			double g = 1 + cmd->jitter * rng_normal(&r);
-			gain[ch] = (float)(g < 0.8 ? 0.8 : g > 1.2 ? 1.2 : g);
+			gain[ch] = wb[ch] *
+			    (float)(g < 0.8 ? 0.8 : g > 1.2 ? 1.2 : g);
 		}
 		paste_transform(&s->patch, &pl->smp[k]->im, angle, flip,
 		    gain, FEATHER);
@@ -411,7 +484,9 @@ render(struct slot *s, long t, const struct plan *pl,
  * the samples of each class, all dealt by one generator in tile order. */
 struct dealer {
 	struct rng rng;
-	struct deck bg, combo, cls[CLASS_MAX];
+	struct deck bg, real, combo, cls[CLASS_MAX];
+	int *bg_index, *real_index;     /* deck card -> background */
+	double real_share;              /* chance of the real deck, if both */
 	int combo_cls[NCOMBO_MAX][MAX_OBJ];
 	int combo_n[NCOMBO_MAX];
 	int *members[CLASS_MAX];        /* sample indices of each class */
@@ -427,7 +502,14 @@ deal(struct dealer *d, struct plan *pl, long n)
 
 	for (t = 0; t < n; t++, pl++) {
 		cb = (int)deck_draw(&d->combo, &d->rng);
-		pl->bg = (int)deck_draw(&d->bg, &d->rng);
+		if (d->real.n == 0)
+			pl->bg = d->bg_index[deck_draw(&d->bg, &d->rng)];
+		else if (d->bg.n == 0)
+			pl->bg = d->real_index[deck_draw(&d->real, &d->rng)];
+		else if (rng_uniform(&d->rng) < d->real_share)
+			pl->bg = d->real_index[deck_draw(&d->real, &d->rng)];
+		else
+			pl->bg = d->bg_index[deck_draw(&d->bg, &d->rng)];
 		pl->nobj = d->combo_n[cb];
 		for (k = 0; k < pl->nobj; k++) {
 			c = d->combo_cls[cb][k];
@@ -521,7 +603,16 @@ main(int argc, char **argv)
 
 	rng_seed(&base, cmd.seed);
 	rng_split(&base, &d.rng, DECK_STREAM);
-	deck_init(&d.bg, nbg);
+	d.real_share = cmd.real_share;
+	d.bg_index = xmalloc_array(nbg, sizeof *d.bg_index);
+	d.real_index = xmalloc_array(nbg, sizeof *d.real_index);
+	for (i = j = 0; i < nbg; i++)
+		if (strcmp(bgs[i].kind, "real") == 0)
+			d.real_index[j++] = i;
+		else
+			d.bg_index[i - j] = i;
+	deck_init(&d.bg, nbg - j);
+	deck_init(&d.real, j);
 	deck_init(&d.combo, ncombo);
 	for (i = 0; i < npresent; i++)
 		deck_init(&d.cls[present[i]], nmem[present[i]]);

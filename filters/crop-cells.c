@@ -41,6 +41,9 @@ enum crop_mode { MODE_MASK, MODE_BLACK, MODE_BOX, MODE_CENTRE };
 #define MAX_BOXES 256
 #define BOX_PAD 0.5             /* box growth on each side, of its size */
 #define BLACK_OPEN 2.0          /* px at 40x: cuts threads to neighbours */
+#define RBC_MIN_FILL 0.62       /* least share of its box a red cell fills:
+				 * a disc fills 0.79, a ring the segmenter
+				 * broke open (a crescent) far less */
 
 /* How each class is segmented, and its plausible size at 40x (the longer
  * side of the cell's box, in px). */
@@ -429,11 +432,13 @@ sub_image(struct img *sub, const struct img *im, int x0, int y0, int x1,
 		    (size_t)sub->width * sub->depth);
 }
 
-/* The longer side of the box of the cell (alpha 255) in the sample IM. */
+/* The longer side of the box of the cell (alpha 255) in the sample IM;
+ * *FILL gets the share of the box that the cell fills (a disc: 0.79). */
 static int
-cell_size(const struct img *im)
+cell_size(const struct img *im, double *fill)
 {
 	int x, y, x0 = im->width, y0 = im->height, x1 = -1, y1 = -1;
+	long area = 0;
 
 	for (y = 0; y < im->height; y++)
 		for (x = 0; x < im->width; x++)
@@ -442,31 +447,39 @@ cell_size(const struct img *im)
 				x1 = x > x1 ? x : x1;
 				y0 = y < y0 ? y : y0;
 				y1 = y;
+				area++;
 			}
+	*fill = area ? (double)area / ((double)(x1 - x0 + 1) *
+	    (y1 - y0 + 1)) : 0;
 	return x1 - x0 > y1 - y0 ? x1 - x0 + 1 : y1 - y0 + 1;
 }
 
 /* Turn the cell marked by MASK in IM (if R, the segmenter's verdict, is
  * SEG_OK) into a sample of job J with id ID, check its size and add it to
- * SP; or count it as rejected. */
+ * SP; or count it as rejected.  PLASMA, if not NULL, is the colour of the
+ * photo's plasma, kept as the sample's "plasma" so that compose-tile can
+ * bring the sample to the white balance of the tile it is pasted on. */
 static void
 emit(struct spool *sp, const struct img *im, const unsigned char *mask,
     enum seg_result r, const struct job *j, const char *id,
-    const struct cmdline *cmd)
+    const double *plasma, const struct cmdline *cmd)
 {
 	const struct cell_kind *k = kind_of(j->cls);
 	struct img out;
 	char buf[32];
+	double fill;
 	int size;
 
 	if (r == SEG_OK)
 		r = crop_sample(&out, im, mask, cmd->scale, cmd->margin);
 	if (r == SEG_OK && cmd->size_check) {
-		size = cell_size(&out);
+		size = cell_size(&out, &fill);
 		if (size < k->min)
 			r = SEG_TOO_SMALL;
 		else if (size > k->max)
 			r = SEG_TOO_LARGE;
+		else if (k->kind == SEG_RBC && fill < RBC_MIN_FILL)
+			r = SEG_NOT_ROUND;
 		if (r != SEG_OK)
 			img_free(&out);
 	}
@@ -482,6 +495,11 @@ emit(struct spool *sp, const struct img *im, const unsigned char *mask,
 	img_meta_set(&out, "id", id);
 	snprintf(buf, sizeof buf, "%.4g", cmd->scale);
 	img_meta_set(&out, "scale", buf);
+	if (plasma != NULL) {
+		snprintf(buf, sizeof buf, "%.0f %.0f %.0f", plasma[0],
+		    plasma[1], plasma[2]);
+		img_meta_set(&out, "plasma", buf);
+	}
 	if (sp->n == sp->cap) {
 		sp->cap = sp->cap ? 2 * sp->cap : 256;
 		sp->v = xrealloc(sp->v, sp->cap * sizeof *sp->v);
@@ -493,7 +511,7 @@ emit(struct spool *sp, const struct img *im, const unsigned char *mask,
  * has room for IM. */
 static void
 crop_boxes(struct spool *sp, const struct img *im, unsigned char *mask,
-    const struct job *j, const struct cmdline *cmd)
+    const struct job *j, const double *plasma, const struct cmdline *cmd)
 {
 	struct img sub;
 	char id[600];
@@ -515,7 +533,8 @@ crop_boxes(struct spool *sp, const struct img *im, unsigned char *mask,
 		snprintf(id, sizeof id, "%s#%d", j->id, b + 1);
 		emit(sp, &sub, mask, seg_cell(mask, &sub,
 		    kind_of(j->cls)->kind, (bx[0] + bx[2]) / 2.0 - x0,
-		    (bx[1] + bx[3]) / 2.0 - y0, cmd->scale), j, id, cmd);
+		    (bx[1] + bx[3]) / 2.0 - y0, cmd->scale), j, id, plasma,
+		    cmd);
 		img_free(&sub);
 	}
 }
@@ -552,6 +571,7 @@ main(int argc, char **argv)
 	struct spool sp = { 0 };
 	const struct job *j;
 	unsigned char *mask = NULL;
+	double plasma[3];
 	char msg[256];
 	int n = 0, i;
 
@@ -560,6 +580,7 @@ main(int argc, char **argv)
 	while (img_read(&rd, &im, IMG_RGB)) {
 		j = job_for(&cmd, ++n, rd.name);
 		mask = xrealloc(mask, (size_t)im.width * im.height);
+		seg_background_colour(&im, plasma);
 		switch (cmd.mode) {
 		case MODE_MASK:
 			if (!img_read(&rd, &mk, IMG_GRAY))
@@ -569,20 +590,21 @@ main(int argc, char **argv)
 				die("%s: mask is %dx%d, image is %dx%d", j->id,
 				    mk.width, mk.height, im.width, im.height);
 			mask_from_gray(mask, &mk, cmd.threshold);
-			emit(&sp, &im, mask, SEG_OK, j, j->id, &cmd);
+			emit(&sp, &im, mask, SEG_OK, j, j->id, plasma, &cmd);
 			break;
 		case MODE_BLACK:
 			mask_from_black(mask, &im, cmd.threshold,
 			    BLACK_OPEN / cmd.scale);
-			emit(&sp, &im, mask, SEG_OK, j, j->id, &cmd);
+			emit(&sp, &im, mask, SEG_OK, j, j->id, NULL, &cmd);
 			break;
 		case MODE_CENTRE:
 			emit(&sp, &im, mask, seg_cell(mask, &im,
 			    kind_of(j->cls)->kind, (im.width - 1) / 2.0,
-			    (im.height - 1) / 2.0, cmd.scale), j, j->id, &cmd);
+			    (im.height - 1) / 2.0, cmd.scale), j, j->id, plasma,
+			    &cmd);
 			break;
 		case MODE_BOX:
-			crop_boxes(&sp, &im, mask, j, &cmd);
+			crop_boxes(&sp, &im, mask, j, plasma, &cmd);
 			break;
 		}
 	}

@@ -11,6 +11,15 @@
  * The label plane holds 0 (plasma), the Infected RBC or the Healthy RBC
  * index, never anything between.
  *
+ * The stain of each background is drawn on its own, independently of the
+ * classes in it: a plasma colour near one seen in real smears (BCCD's
+ * grey, CellaVision's cream, a pinkish grey) and a red-cell colour as a
+ * per-channel ratio to the plasma.  Every red cell is brought to that
+ * colour (its own median colour scaled to it, plus a little per-cell
+ * variation), so a cell's colour says nothing of its class or of the
+ * slide it came from; what tells infected from healthy is the parasite.
+ * -u keeps the samples' own colours (the behaviour before this).
+ *
  * Kinds: healthy, infected, or mixed, where each mixed background draws its
  * own infected share (uniform in 0.1-0.9 by default) so that a tile's
  * context does not tell whether a given cell is infected.  The default,
@@ -39,6 +48,22 @@
 #define FEATHER 2.0             /* soft image edge, in pixels */
 #define GRID 160                /* spacing of the plasma's colour field */
 
+/* Plasma colours of the training sources, measured as the mean of the
+ * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
+ * of PBC and zxaoyou, and the pinkish grey used before. */
+static const double plasma_base[][3] = {
+	{ 205, 206, 202 }, { 254, 227, 203 }, { 226, 214, 210 },
+};
+/* Red cell / plasma per channel in the same photos (median cell colour
+ * over plasma: BCCD 0.89 0.76 0.79 and 0.90 0.81 0.87, PBC 0.81 0.73
+ * 0.83, zxaoyou 0.80 0.63 0.76): the mean; each background draws its
+ * ratio around it, mostly in common (a paler or darker stain) and a
+ * little per channel, so that green stays the darkest channel. */
+static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
+#define RBC_RATIO_SD 0.04       /* s.d. common to the three channels */
+#define RBC_RATIO_SD1 0.025     /* s.d. of each channel on its own */
+#define PLASMA_MAX 236          /* brightest plasma channel: never white */
+
 enum kind { KIND_HEALTHY, KIND_INFECTED, KIND_MIXED, KIND_ALL };
 static const char *const kind_name[] = { "healthy", "infected", "mixed",
     "all" };
@@ -51,13 +76,14 @@ struct cmdline {
 	double coverage;
 	double mix_lo, mix_hi;  /* infected share of a mixed background */
 	double overlap;         /* largest share of a cell on earlier ones */
+	int own_colour;         /* -u: keep each sample's colour */
 	const char *input;
 };
 
 static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [file]",
+	"       [-m lo-hi] [-o overlap] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -72,6 +98,8 @@ static const struct cli_info info = {
 	"                        background (default 0.1-0.9)\n"
 	"  -o, --overlap F       largest share of a cell that may lie on\n"
 	"                        cells drawn before it (default 0.1)\n"
+	"  -u, --own-colour      keep each red cell's own colour instead of\n"
+	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
 	"      --version         print the version\n",
 };
@@ -105,6 +133,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "coverage", required_argument, NULL, 'c' },
 		{ "mix", required_argument, NULL, 'm' },
 		{ "overlap", required_argument, NULL, 'o' },
+		{ "own-colour", no_argument, NULL, 'u' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,7 +148,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->mix_lo = 0.1;
 	cmd->mix_hi = 0.9;
 	cmd->overlap = 0.1;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:", opts,
+	cmd->own_colour = 0;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:u", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -154,6 +184,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'o':
 			cmd->overlap = xstrtod(optarg, 0, 1, "overlap");
 			break;
+		case 'u':
+			cmd->own_colour = 1;
+			break;
 		default:
 			cli_common(c);
 		}
@@ -168,22 +201,18 @@ smooth(double t)
 	return t * t * (3 - 2 * t);
 }
 
-/* Fill the image planes of BG with plasma: a colour drawn around a light
- * pinkish grey, a field of low-frequency variation interpolated from a
- * coarse random grid, and fine per-pixel noise.  The label plane is 0. */
+/* Fill the image planes of BG with plasma: the colour BASE, a field of
+ * low-frequency variation interpolated from a coarse random grid, and
+ * fine per-pixel noise.  The label plane is 0. */
 static void
-make_plasma(struct img *bg, struct rng *r)
+make_plasma(struct img *bg, struct rng *r, const double base[3])
 {
-	static const double base[3] = { 226, 214, 210 };
 	const int w = bg->width, h = bg->height;
 	const int gw = w / GRID + 2, gh = h / GRID + 2;
-	double col[3], *grid = xmalloc_array((size_t)gw * gh * 3,
-	    sizeof *grid);
-	double shade = 6 * rng_normal(r);
+	double *grid = xmalloc_array((size_t)gw * gh * 3, sizeof *grid);
+	const double *col = base;
 	int x, y, ch, i;
 
-	for (ch = 0; ch < 3; ch++)
-		col[ch] = base[ch] + shade + 4 * rng_normal(r);
 	for (i = 0; i < gw * gh * 3; i++)
 		grid[i] = 3.5 * rng_normal(r);
 	for (y = 0; y < h; y++) {
@@ -217,19 +246,67 @@ make_plasma(struct img *bg, struct rng *r)
 struct pool {
 	int cls;
 	const struct sample **s;
+	float (*median)[3];     /* each sample's median cell colour */
 	uint32_t *deck;
 	uint32_t n, next;
 };
 
-/* The next sample of POOL, dealt from a deck shuffled with R. */
-static const struct sample *
+/* The index of the next sample of POOL, dealt from a deck shuffled with
+ * R. */
+static uint32_t
 pool_draw(struct pool *p, struct rng *r)
 {
 	if (p->next == p->n) {
 		rng_shuffle(r, p->deck, p->n);
 		p->next = 0;
 	}
-	return p->s[p->deck[p->next++]];
+	return p->deck[p->next++];
+}
+
+/* Draw a background's stain from R: the plasma colour PLASMA and the red
+ * cells' colour RBC. */
+static void
+draw_stain(struct rng *r, double plasma[3], double rbc[3])
+{
+	const double *b = plasma_base[rng_below(r, sizeof plasma_base /
+	    sizeof plasma_base[0])];
+	double shade = 6 * rng_normal(r), common = RBC_RATIO_SD *
+	    rng_normal(r);
+	int ch;
+
+	for (ch = 0; ch < 3; ch++) {
+		double v = b[ch] + shade + 5 * rng_normal(r), q;
+		plasma[ch] = v < 150 ? 150 : v > PLASMA_MAX ? PLASMA_MAX : v;
+		q = rbc_ratio[ch] + common + RBC_RATIO_SD1 * rng_normal(r);
+		rbc[ch] = plasma[ch] * (q < 0.5 ? 0.5 : q > 0.98 ? 0.98 : q);
+	}
+}
+
+/* The median colour of the cell pixels (alpha >= 128) of sample IM. */
+static void
+median_colour(const struct img *im, float med[3])
+{
+	size_t npix = (size_t)im->width * im->height, i, n = 0, acc;
+	long hist[3][256];
+	int ch, v;
+
+	memset(hist, 0, sizeof hist);
+	for (i = 0; i < npix; i++) {
+		const unsigned char *p = im->data + i * 4;
+		if (p[3] >= 128) {
+			for (ch = 0; ch < 3; ch++)
+				hist[ch][p[ch]]++;
+			n++;
+		}
+	}
+	for (ch = 0; ch < 3; ch++) {
+		for (v = 0, acc = 0; v < 255; v++) {
+			acc += hist[ch][v];
+			if (2 * acc >= n)
+				break;
+		}
+		med[ch] = v < 1 ? 1 : (float)v;
+	}
 }
 
 /* Make background number B of kind K into BG, with its own random stream
@@ -238,12 +315,13 @@ pool_draw(struct pool *p, struct rng *r)
 static double
 make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
-    double *ratio)
+    double *ratio, double stain[6])
 {
 	struct rng r;
 	struct pool pool[2];
 	struct paste_patch patch;
 	const long target = (long)(cmd->coverage * bg->width * bg->height);
+	double plasma[3], rbc[3];
 	long covered = 0;
 	int misses = 0, i, cells = 0;
 
@@ -259,15 +337,23 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	}
 	*ratio = k == KIND_HEALTHY ? 0 : k == KIND_INFECTED ? 1 :
 	    cmd->mix_lo + (cmd->mix_hi - cmd->mix_lo) * rng_uniform(&r);
-	make_plasma(bg, &r);
+	draw_stain(&r, plasma, rbc);
+	memcpy(stain, plasma, sizeof plasma);
+	memcpy(stain + 3, rbc, sizeof rbc);
+	make_plasma(bg, &r, plasma);
 	while (covered < target && misses < MAX_MISSES) {
 		struct pool *pl = &pool[rng_uniform(&r) < *ratio];
-		const struct sample *s = pool_draw(pl, &r);
+		uint32_t si = pool_draw(pl, &r);
+		const struct sample *s = pl->s[si];
 		float gain[3];
 		int ch, t, x0 = 0, y0 = 0, inside = 0, cov = 0;
 
-		for (ch = 0; ch < 3; ch++)
-			gain[ch] = (float)(1 + 0.03 * rng_normal(&r));
+		for (ch = 0; ch < 3; ch++) {
+			double g = 1 + 0.03 * rng_normal(&r);
+			if (!cmd->own_colour)
+				g *= rbc[ch] / pl->median[si][ch];
+			gain[ch] = (float)(g < 0.4 ? 0.4 : g > 2.5 ? 2.5 : g);
+		}
 		paste_transform(&patch, &s->im, rng_uniform(&r) * 2 * PI,
 		    (int)rng_below(&r, 2), gain, FEATHER);
 		for (t = 0; t < PLACE_TRIES && patch.area > 0; t++) {
@@ -302,7 +388,7 @@ main(int argc, char **argv)
 	struct pool pool[2];
 	unsigned char want[CLASS_MAX];
 	struct img *bgs;
-	double *reached, *ratio;
+	double *reached, *ratio, (*stain)[6];
 	int *ncells, cls[2], i;
 	long b0, b, shortfall = 0;
 	struct rng base;
@@ -326,11 +412,15 @@ main(int argc, char **argv)
 		pool[i].n = 0;
 		pool[i].next = 0;
 		pool[i].s = xmalloc_array(set.n ? set.n : 1, sizeof *pool[i].s);
+		pool[i].median = xmalloc_array(set.n ? set.n : 1,
+		    sizeof *pool[i].median);
 		pool[i].deck = xmalloc_array(set.n ? set.n : 1,
 		    sizeof *pool[i].deck);
 		for (j = 0; j < set.n; j++)
 			if (set.v[j].cls == cls[i]) {
 				pool[i].deck[pool[i].n] = pool[i].n;
+				median_colour(&set.v[j].im,
+				    pool[i].median[pool[i].n]);
 				pool[i].s[pool[i].n++] = &set.v[j];
 			}
 	}
@@ -350,6 +440,7 @@ main(int argc, char **argv)
 	reached = xmalloc_array(CHUNK, sizeof *reached);
 	ratio = xmalloc_array(CHUNK, sizeof *ratio);
 	ncells = xmalloc_array(CHUNK, sizeof *ncells);
+	stain = xmalloc_array(CHUNK, sizeof *stain);
 	for (i = 0; i < CHUNK; i++)
 		img_alloc(&bgs[i], cmd.width, cmd.height, IMG_LABEL);
 	for (b0 = 0; b0 < cmd.count; b0 += CHUNK) {
@@ -360,7 +451,7 @@ main(int argc, char **argv)
 			enum kind k = cmd.kind == KIND_ALL ?
 			    (enum kind)((b0 + b) % 3) : cmd.kind;
 			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
-			    pool, &ncells[b], &ratio[b]);
+			    pool, &ncells[b], &ratio[b], stain[b]);
 		}
 		for (b = 0; b < nb; b++) {
 			struct img *im = &bgs[b];
@@ -379,6 +470,14 @@ main(int argc, char **argv)
 			img_meta_set(im, "cells", buf);
 			snprintf(buf, sizeof buf, "%.3f", reached[b]);
 			img_meta_set(im, "coverage", buf);
+			snprintf(buf, sizeof buf, "%.0f %.0f %.0f", stain[b][0],
+			    stain[b][1], stain[b][2]);
+			img_meta_set(im, "plasma", buf);
+			if (!cmd.own_colour) {
+				snprintf(buf, sizeof buf, "%.0f %.0f %.0f",
+				    stain[b][3], stain[b][4], stain[b][5]);
+				img_meta_set(im, "rbc_colour", buf);
+			}
 			if (reached[b] < cmd.coverage * 0.95)
 				shortfall++;
 			img_write(stdout, "<stdout>", im);

@@ -73,6 +73,7 @@ seg_result_name(enum seg_result r)
 		[SEG_LEAK] = "touches the edge",
 		[SEG_TOO_SMALL] = "too small",
 		[SEG_TOO_LARGE] = "too large",
+		[SEG_NOT_ROUND] = "not round",
 	};
 
 	return r < SEG_NRESULTS ? names[r] : "?";
@@ -366,10 +367,8 @@ box_blur(short *v, int w, int h, int r)
 	free(acc);
 }
 
-/* The background colour of IM: the mean of its brightest fifth, which in
- * a smear is the plasma between the cells. */
-static void
-background_colour(const struct img *im, double bg[3])
+void
+seg_background_colour(const struct img *im, double bg[3])
 {
 	size_t npix = (size_t)im->width * im->height, i, n = 0, acc = 0;
 	long hist[766] = { 0 };
@@ -430,7 +429,7 @@ stain_compute(struct stain *s, const struct img *im)
 	double bg[3];
 	int k, d, dk;
 
-	background_colour(im, bg);
+	seg_background_colour(im, bg);
 	s->w = im->width;
 	s->h = im->height;
 	s->purple = xmalloc_array(npix, sizeof *s->purple);

@@ -36,6 +36,7 @@ enum seg_result {
 	SEG_LEAK,               /* cut by the photo's edge, or ran into it */
 	SEG_TOO_SMALL,
 	SEG_TOO_LARGE,
+	SEG_NOT_ROUND,          /* a red cell filling too little of its box */
 	SEG_NRESULTS
 };
 
@@ -60,6 +61,10 @@ void seg_close(unsigned char *m, int w, int h, double r);
  * empty. */
 int seg_bbox(const unsigned char *m, int w, int h, int *x0, int *y0,
     int *x1, int *y1);
+
+/* The background colour of the RGB image IM: the mean of its brightest
+ * fifth, which in a smear is the plasma between the cells. */
+void seg_background_colour(const struct img *im, double bg[3]);
 
 /* Segment the cell of KIND nearest (CX, CY) in the RGB image IM into MASK
  * (IM->width * IM->height bytes).  SCALE is the factor that will bring IM

@@ -123,3 +123,37 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"unknown option '--frobnicate'"* ]]
 }
+
+@test "compose-tile: a sample is brought to the white balance of its background" {
+	MEAN="$FIXTURES/make-background/classmean.pl"
+	perl "$MK" -m "plasma=250 150 200" Basophil:4 >wb.pam
+	compose-tile -n 20 -j 0 -u bg.pam wb.pam >own.pam
+	compose-tile -n 20 -j 0 bg.pam wb.pam >bal.pam
+	perl "$MEAN" 2 own.pam | grep -v none >own.txt
+	perl "$MEAN" 2 bal.pam | grep -v none >bal.txt
+	[ "$(wc -l <own.txt)" -ge 10 ]
+	# the backgrounds' plasma is under 240 in red (ratio < 0.96) and over
+	# 150 in green (ratio > 1): red falls, green rises
+	paste -d' ' own.txt bal.txt | awk '{ if (!($4 < $1 - 4 && $5 > $2 + 20)) exit 1 }'
+	# a sample without a plasma colour is left as it is
+	perl "$MK" Basophil:4 >plain.pam
+	compose-tile -n 20 -j 0 bg.pam plain.pam >a.pam
+	compose-tile -n 20 -j 0 -u bg.pam plain.pam >b.pam
+	cmp a.pam b.pam
+}
+
+@test "compose-tile: -R sets the share of tiles cut from real backgrounds" {
+	# one background of three made "real" (pamsplit would drop comments)
+	LC_ALL=C sed 's/^#kind: healthy$/#kind: real/' bg.pam >mixed.pam
+	LC_ALL=C sed 's/^#kind: .*/#kind: real/' bg.pam >real.pam
+	[ "$(grep -ac '^#kind: real$' mixed.pam)" -eq 1 ]
+	compose-tile -n 200 -R 0.5 -r rec.jsonl mixed.pam samples.pam >t.pam
+	n=$(grep -c '"background": "real"' rec.jsonl)
+	[ "$n" -ge 75 ] && [ "$n" -le 125 ]
+	compose-tile -n 50 -R 0 -r rec.jsonl mixed.pam samples.pam >t.pam
+	[ "$(grep -c '"background": "real"' rec.jsonl)" -eq 0 ]
+	compose-tile -n 20 -R 0 -r rec.jsonl real.pam samples.pam >t.pam
+	[ "$(grep -c '"background": "real"' rec.jsonl)" -eq 20 ]
+	run --separate-stderr compose-tile -R 1.5 mixed.pam samples.pam
+	assert_fails_cleanly "real share"
+}

@@ -315,3 +315,36 @@ meta() {
 	run --separate-stderr sh "$TOP/pipelines/blocks.sh" lisc
 	assert_fails_cleanly "unknown source 'lisc'"
 }
+
+@test "samples keep the plasma colour of their photo; cells on black have none" {
+	jpegtopnm -quiet "$F/pbc-BNE_93736.jpg" |
+	    crop-cells -M centre -c Neutrophil -s 0.51 -q > "$T/n.pam"
+	# the cream background of a CellaVision crop
+	meta "$T/n.pam" plasma | awk 'NF != 3 || $1 < 230 || $3 > $1 { exit 1 }'
+	pngtopam "$F/nih-C51AP12thinF_IMG_20150724_154243_cell_128.png" |
+	    crop-cells -M black -c Infected_RBC -s 0.29 -q > "$T/r.pam"
+	[ -z "$(meta "$T/r.pam" plasma)" ]
+}
+
+# A PPM of a red cell on black: a disc of radius 16, or (crescent) the
+# same disc less a disc of radius 13 shifted by 9 px.
+red_cell() {
+	awk -v cres="$1" 'BEGIN {
+		print "P3 48 48 255"
+		for (y = 0; y < 48; y++) for (x = 0; x < 48; x++) {
+			dx = x - 23.5; dy = y - 23.5
+			in1 = dx * dx + dy * dy <= 16 * 16
+			in2 = (dx - 9) * (dx - 9) + dy * dy <= 13 * 13
+			c = in1 && !(cres && in2)
+			print c ? "200 150 160" : "0 0 0"
+		}
+	}'
+}
+
+@test "a red cell that fills too little of its box is rejected as not round" {
+	red_cell 0 | crop-cells -M black -c Healthy_RBC -q > "$T/disc.pam"
+	assert_clean_samples "$T/disc.pam"
+	run --separate-stderr sh -c "$(declare -f red_cell); red_cell 1 |
+	    crop-cells -M black -c Healthy_RBC"
+	assert_fails_cleanly "0 samples, 1 rejected (1 not round)"
+}

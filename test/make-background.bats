@@ -104,3 +104,25 @@ setup() {
 	[[ "$stderr" == *"unknown option '--bogus'"* ]]
 	[ -z "$output" ]
 }
+
+@test "make-background: red cells take the background's stain, not their own colour" {
+	perl "$MK" -c "Healthy RBC=120,140,200" -c "Infected RBC=230,150,140" \
+	    "Healthy RBC:12" "Infected RBC:12" >two.pam
+	MEAN="$FIXTURES/make-background/classmean.pl"
+	# far apart in the samples: blue healthy, red infected cells
+	make-background -u -n 3 -k mixed -W 300 -H 300 two.pam >own.pam
+	paste -d' ' <(perl "$MEAN" 8 own.pam) <(perl "$MEAN" 9 own.pam) |
+	    awk '{ if ($1 - $4 < 60 || $6 - $3 < 30) exit 1 }'
+	# with the drawn stain: within a background, alike (the parasite and
+	# the pale centre differ), and the colour is the recorded rbc_colour
+	make-background -n 3 -k mixed -W 300 -H 300 two.pam >bg.pam
+	paste -d' ' <(perl "$MEAN" 8 bg.pam) <(perl "$MEAN" 9 bg.pam) |
+	    awk 'function abs(v) { return v < 0 ? -v : v }
+	    { for (c = 1; c <= 3; c++) if (abs($c - $(c + 3)) > 25) exit 1 }'
+	[ "$(perl "$META" rbc_colour bg.pam | wc -l)" -eq 3 ]
+	[ "$(perl "$META" plasma bg.pam | sort -u | wc -l)" -eq 3 ]
+	paste -d' ' <(perl "$META" rbc_colour bg.pam) <(perl "$MEAN" 9 bg.pam) |
+	    awk 'function abs(v) { return v < 0 ? -v : v }
+	    { for (c = 1; c <= 3; c++) if (abs($c - $(c + 3)) > 20) exit 1 }'
+	[ "$(perl "$META" rbc_colour own.pam | sort -u)" = "-" ]
+}
