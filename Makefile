@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make check      run every test (C unit tests + bats), one summary line
 #   make demo       the main job on the shipped data and model
+#   make eval-real  MODEL=...: figures on real images only (pipelines/eval.mk)
 #   make bench      benchmarks, one "bench: NAME VALUE UNIT" line each
 #   make deps       install missing Debian packages (as root) or print the line
 #   make install    PREFIX=/usr/local DESTDIR=

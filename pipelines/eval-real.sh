@@ -1,0 +1,663 @@
+#!/bin/sh
+# eval-real.sh - score a model on real images only: held-out BCCD smears,
+# BBBC041Seg masks, the test split's white cells in their whole original
+# images, and its NIH red cells; and, as a sanity check, the synthetic
+# test split.
+#
+# usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]
+#            [-d dataset-dir] [-k keep-dir] [-n count] MODEL
+#
+#   -j N     unet-infer threads (default 2)
+#   -s DIR   the external sources (default ../shared/data/sources beside
+#            the project root): BBBC041Seg (DIR/eval_bbbc041seg), and the
+#            PBC and zxaoyou originals where share/blocks lacks them
+#   -d DIR   the dataset (default dataset/ in the project root): needs
+#            samples.test.pam (parts 3, 4) and test.pam (part 5)
+#   -k DIR   keep the inputs, class maps and per-box / per-cell tables
+#            (TSV, one header line) there, by part: bccd/, crops/, nih/,
+#            bbbc041/, synthetic/, and figures.txt (standard output)
+#   -n N     only the first N of each part's items (smears, cells,
+#            BBBC041 images, synthetic tiles), for quick tests
+#
+# Standard output: one line per figure, "eval: NAME VALUE".  Shares are
+# fractions in [0, 1] with 3 decimals, "nan" where nothing is there to
+# divide by (say a class that has no cell in a short run); counts are
+# integers.  Messages go to standard error as "eval-real.sh: ...".  A
+# part whose data is missing says so on standard error and is skipped;
+# nothing is made up for it.  All images go to the 40x scale, where a
+# healthy red cell is about 38 px across, and through unet-infer -j N.
+#
+# A class call is always a majority vote over a set of pixels of the
+# predicted class map, among the pixels whose predicted class is one of
+# the classes that part allows to vote; ties go to the lower class index
+# (classes: share/classes.yaml, 1-5 white cells, 6 Thrombocyte,
+# 7 Platelet clump, 8 Infected RBC, 9 Healthy RBC).
+#
+# 1. BCCD held-out smears: share/eval/bccd (40 smears no training stage
+#    uses; share/eval/README.md), normal blood, no malaria.  Each smear
+#    is scaled by 0.36 (pamscale; BCCD's factor in pipelines/blocks.sh)
+#    and segmented whole (overlapping windows).  Each Pascal VOC box is
+#    scaled by the same factor (the pixels whose centres lie in it) and
+#    called by its majority class, classes 1-9 voting (background does
+#    not vote; a box with no pixel of classes 1-9 is background).
+#      bccd_images, bccd_wbc_boxes, bccd_platelet_boxes, bccd_rbc_boxes
+#                                 counts
+#      bccd_wbc_recall            WBC boxes called a white cell (1-5)
+#      bccd_platelet_recall       Platelets boxes called Thrombocyte or
+#                                 Platelet clump (6, 7)
+#      bccd_rbc_infected_rate     RBC boxes called Infected RBC (8): all
+#                                 false, since BCCD has no malaria
+#      bccd_wbc_called_CLASS      for the five white classes: the share
+#                                 of CLASS among the WBC boxes called a
+#                                 white cell (BCCD names no type, but
+#                                 most of its white cells are
+#                                 neutrophils)
+#      bccd_wbc_count_mae         mean over smears of |white cells that
+#                                 cell-count finds in the class map -
+#                                 WBC boxes|
+#      bccd_parasitemia_median_pct, bccd_parasitemia_p90_pct
+#                                 median and 90th percentile (nearest
+#                                 rank) over smears of cell-count's
+#                                 parasitemia, in percent (its true
+#                                 value is 0); smears where cell-count
+#                                 finds no red cell are left out
+#    cell-count runs with its default minimum areas, which are for the
+#    40x scale.
+#
+# 2. BBBC041Seg (SOURCES/eval_bbbc041seg), cell vs background, by
+#    pipelines/eval-bbbc041.sh (scale 0.32; every class but background
+#    counts as cell):
+#      bbbc041_images             count
+#      bbbc041_cell_iou, bbbc041_cell_dice
+#
+# 3. White cells of the test split in their whole original image: every
+#    sample of DATASET/samples.test.pam whose source is pbc, zxaoyou1 or
+#    zxaoyou2 and whose class is a white cell.  Its id names the
+#    original (pbc/FOLDER/NAME: pbc_acevedo/FOLDER/NAME.jpg; zxaoyouK/NNN:
+#    zxaoyou_segmentation_WBC/datasetK/NNN.bmp.png in share/blocks, or
+#    NNN.bmp in SOURCES), in which the cell is at the centre.  The whole
+#    image is scaled by the sample's own scale (its "scale" metadata).
+#    These images are smaller than the network's window (224 px; zxaoyou1
+#    about 100 px), and unet-infer would put such an image in the corner
+#    of its window and fill the rest with the training mean colour; so
+#    each image is padded, centred, to the window size (where it is
+#    smaller) with the mean colour of its own one-pixel border.  The cell
+#    is called by the majority over a disc of radius 12 px at the image
+#    centre, white classes (1-5) voting; no such pixel is "not found",
+#    counted as wrong.
+#      crops_wbc_n, crops_wbc_n_pbc, crops_wbc_n_zxaoyou, crops_wbc_not_found
+#                                 counts (zxaoyou = zxaoyou1 + zxaoyou2)
+#      crops_wbc_accuracy         share called their true class, 5 classes
+#      crops_wbc_accuracy_pbc, crops_wbc_accuracy_zxaoyou  the same by source
+#      crops_wbc_recall_CLASS     for the five white classes: share of the
+#                                 cells of CLASS called CLASS
+#
+# 4. NIH red cells of the test split: every sample of source nih (Healthy
+#    RBC or Infected RBC: the cell on a transparent margin, already at
+#    the 40x scale), composited by its alpha at the centre of a plain
+#    plasma-coloured canvas (RGB 225,215,212) of the window size, and
+#    segmented, all in one stream.  The cell is called by the majority
+#    over its own mask (alpha >= 128), Infected RBC (8) and Healthy RBC
+#    (9) voting; no such pixel counts as wrong.
+#      nih_n, nih_n_infected, nih_n_healthy    counts
+#      nih_recall_infected, nih_recall_healthy
+#      nih_balanced_accuracy      the mean of the two recalls
+#
+# 5. The synthetic test split, DATASET/test.pam (sanity check only),
+#    unet-infer then seg-eval:
+#      synthetic_tiles            count
+#      synthetic_mean_iou, synthetic_pixel_accuracy
+#
+# The programs are taken from bin/ beside this script first, then PATH.
+# Needs the Netpbm tools (jpegtopnm, pngtopam, bmptopnm, pamscale,
+# pamcomp, pamsplit, ...) and POSIX sh, awk, sed and tr.
+
+set -eu
+
+prog=eval-real.sh
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$top/bin:$PATH"
+share=${SMEARSEG_SHARE:-$top/share}
+
+threads=2
+sources=$top/../shared/data/sources
+dataset=$top/dataset
+keep=
+limit=
+
+say() { echo "$prog: $*" >&2; }
+die() { say "$@"; exit 1; }
+usage() {
+	echo "usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]" \
+	    "[-d dataset-dir] [-k keep-dir] [-n count] MODEL" >&2
+	exit 1
+}
+posint() {
+	case $2 in
+	'' | *[!0-9]* | 0) die "-$1 $2: expected a positive integer" ;;
+	esac
+}
+
+while getopts ':j:s:d:k:n:' opt; do
+	case $opt in
+	j) posint j "$OPTARG"; threads=$OPTARG ;;
+	s) sources=$OPTARG ;;
+	d) dataset=$OPTARG ;;
+	k) keep=$OPTARG ;;
+	n) posint n "$OPTARG"; limit=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || usage
+model=$1
+[ -f "$model" ] || die "$model: no such model file"
+cfg=$(tensor-info -m "$model" 2>&1) || die "$(printf '%s\n' "$cfg" | head -n 1)"
+win=$(printf '%s\n' "$cfg" |
+    sed -n 's/^unet\.config=.*input_size: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
+[ -n "$win" ] || die "$model: no model input_size in its metadata"
+[ ! -d "$sources" ] || sources=$(cd "$sources" && pwd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eval-real.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+if [ -n "$keep" ]; then
+	mkdir -p "$keep"
+	: >"$keep/figures.txt"
+fi
+
+# The five white-cell classes, index order (share/classes.yaml).
+WHITE="Eosinophil Basophil Neutrophil Lymphocyte Monocyte"
+
+# emit NAME VALUE: a figure line (also into KEEP/figures.txt).
+emit() {
+	echo "eval: $1 $2"
+	[ -z "$keep" ] || echo "eval: $1 $2" >>"$keep/figures.txt"
+}
+# emit_file FILE: the "NAME VALUE" lines of FILE as figures.
+emit_file() {
+	while read -r name value; do emit "$name" "$value"; done <"$1"
+}
+# first N lines of standard input (all without -n)
+head_n() { if [ -n "$limit" ]; then head -n "$limit"; else cat; fi; }
+# infer IN OUT: segment a stream of images
+infer() { unet-infer -q -m "$model" -j "$threads" "$1" >"$2"; }
+# tokens FILE: a Netpbm stream as plain PNM, one token per line
+tokens() { pnmtoplainpnm "$1" | tr -s ' \t\n' '\n\n\n'; }
+# size FILE: "WIDTH HEIGHT" of a Netpbm image
+size() { pamfile "$1" | sed 's/.* \([0-9][0-9]*\) by \([0-9][0-9]*\).*/\1 \2/'; }
+# keepfiles PART FILE...: copy into KEEP/PART
+keepfiles() {
+	[ -n "$keep" ] || return 0
+	part=$1
+	shift
+	mkdir -p "$keep/$part"
+	cp "$@" "$keep/$part/"
+}
+
+# vote PRED REGIONS CLASSES [MASKS]: the majority class of regions of
+# class maps.  PRED (and MASKS) are PGM streams as tokens; REGIONS has
+# lines "IMAGE KEY box X0 Y0 X1 Y1" (inclusive), "IMAGE KEY disc CX CY R"
+# or "IMAGE KEY mask DX DY" (the pixels >= 128 of image IMAGE of MASKS,
+# placed at DX,DY), IMAGE counted from 1, in ascending order.  Only pixels
+# of a class in the ascending comma list CLASSES vote; ties go to the
+# lower class.  Prints "KEY CALLED VOTES PIXELS": CALLED the class index,
+# or "none" if no pixel voted; VOTES its pixels; PIXELS those of the
+# region in the image.
+vote() {
+	awk -v pred="$1" -v regions="$2" -v classes="$3" -v masks="${4:-}" '
+	function fail(f) {
+		print "eval-real.sh: " f ": not a plain PGM stream" > "/dev/stderr"
+		exit 1
+	}
+	function readimg(f, a,    t, n, i) {
+		if ((getline t < f) <= 0)
+			fail(f)
+		if (t != "P2")
+			fail(f)
+		getline a["w"] < f
+		getline a["h"] < f
+		getline t < f
+		n = a["w"] * a["h"]
+		for (i = 0; i < n; i++)
+			if ((getline a[i] < f) <= 0)
+				fail(f)
+	}
+	function tally(x, y,    v) {
+		if (x < 0 || y < 0 || x >= P["w"] || y >= P["h"])
+			return
+		npx++
+		v = P[y * P["w"] + x] + 0
+		if (v in voting)
+			cnt[v]++
+	}
+	BEGIN {
+		nc = split(classes, cl, ",")
+		for (k = 1; k <= nc; k++)
+			voting[cl[k] + 0] = 1
+		img = 0
+		while ((getline line < regions) > 0) {
+			split(line, r, " ")
+			while (img < r[1] + 0) {
+				readimg(pred, P)
+				if (masks != "")
+					readimg(masks, M)
+				img++
+			}
+			split("", cnt)
+			npx = 0
+			if (r[3] == "box") {
+				for (y = r[5]; y <= r[7]; y++)
+					for (x = r[4]; x <= r[6]; x++)
+						tally(x, y)
+			} else if (r[3] == "disc") {
+				cx = r[4]; cy = r[5]; rr = r[6]
+				for (y = int(cy - rr); y <= cy + rr + 1; y++)
+					for (x = int(cx - rr); x <= cx + rr + 1; x++)
+						if ((x - cx) ^ 2 + (y - cy) ^ 2 <= rr ^ 2)
+							tally(x, y)
+			} else {
+				for (y = 0; y < M["h"]; y++)
+					for (x = 0; x < M["w"]; x++)
+						if (M[y * M["w"] + x] >= 128)
+							tally(x + r[4], y + r[5])
+			}
+			best = "none"
+			for (k = 1; k <= nc; k++)
+				if (cnt[cl[k] + 0] > (best == "none" ? 0 : cnt[best]))
+					best = cl[k] + 0
+			print r[2], best, (best == "none" ? 0 : cnt[best]), npx
+		}
+	}'
+}
+
+# pad IN OUT: IN (PPM) centred on a canvas of at least the window size
+# in the mean colour of IN's one-pixel border; prints "LEFT TOP" (IN's
+# offset) and "WIDTH HEIGHT" (IN's size).
+pad() {
+	set -- "$1" "$2" $(tokens "$1" | awk -v win="$win" '
+	NR == 2 { w = $1 } NR == 3 { h = $1 }
+	NR > 4 {
+		p = int((NR - 5) / 3); x = p % w; y = int(p / w)
+		if (x == 0 || y == 0 || x == w - 1 || y == h - 1) {
+			s[(NR - 5) % 3] += $1; n++
+		}
+	}
+	END {
+		n /= 3; W = w > win ? w : win; H = h > win ? h : win
+		printf "%d %d %d %d %d %d rgb:%02x/%02x/%02x\n", w, h, W, H,
+		    (W - w) / 2, (H - h) / 2, int(s[0] / n + 0.5),
+		    int(s[1] / n + 0.5), int(s[2] / n + 0.5)
+	}')
+	ppmmake "$9" "$5" "$6" >"$tmp/canvas.ppm"
+	pamcomp -xoff "$7" -yoff "$8" "$1" "$tmp/canvas.ppm" | pamtopnm >"$2"
+	echo "$7 $8 $3 $4"
+}
+
+ran=0
+
+# --- 1. BCCD held-out smears -------------------------------------------------
+bccd=$share/eval/bccd
+bccd_scale=0.36
+if ! ls "$bccd"/Annotations/*.xml >/dev/null 2>&1; then
+	say "BCCD: $bccd/Annotations: no held-out smears, skipped"
+else
+	d=$tmp/bccd
+	mkdir -p "$d"
+	: >"$d/images.ppm"
+	: >"$d/boxes"
+	i=0
+	ls "$bccd"/Annotations/*.xml | head_n >"$d/list"
+	while read -r xml; do
+		name=$(basename "$xml" .xml)
+		jpg=$bccd/JPEGImages/$name.jpg
+		[ -f "$jpg" ] || die "$jpg: missing (its boxes are $xml)"
+		i=$((i + 1))
+		jpegtopnm -quiet "$jpg" >"$d/orig.ppm"
+		pamscale "$bccd_scale" "$d/orig.ppm" >"$d/one.ppm"
+		cat "$d/one.ppm" >>"$d/images.ppm"
+		echo "$name" >>"$d/names"
+		# VOC boxes count pixels from 1, inclusive: [xmin - 1, xmax) in
+		# continuous coordinates, scaled; the pixels whose centres fall
+		# in it (at least one), clipped to the image
+		awk -v img="$i" -v name="$name" -v orig="$(size "$d/orig.ppm")" \
+		    -v new="$(size "$d/one.ppm")" '
+		function ceil(v) { return v == int(v) ? v : (v > 0 ? int(v) + 1 : int(v)) }
+		function span(a, b, s, n,    lo, hi) {
+			lo = ceil((a - 1) * s - 0.5); hi = ceil(b * s - 0.5) - 1
+			if (lo < 0) lo = 0
+			if (hi > n - 1) hi = n - 1
+			if (lo > n - 1) lo = n - 1
+			if (hi < lo) hi = lo
+			return lo " " hi
+		}
+		BEGIN {
+			split(orig, o, " "); split(new, m, " ")
+			sx = m[1] / o[1]; sy = m[2] / o[2]
+		}
+		/<name>/ { cls = $0; gsub(/.*<name>|<\/name>.*/, "", cls) }
+		/<xmin>/ { x0 = $0; gsub(/[^0-9]/, "", x0) }
+		/<ymin>/ { y0 = $0; gsub(/[^0-9]/, "", y0) }
+		/<xmax>/ { x1 = $0; gsub(/[^0-9]/, "", x1) }
+		/<ymax>/ { y1 = $0; gsub(/[^0-9]/, "", y1) }
+		/<\/object>/ {
+			split(span(x0, x1, sx, m[1]), X, " ")
+			split(span(y0, y1, sy, m[2]), Y, " ")
+			print img, name "#" ++k, "box", X[1], Y[1], X[2], Y[2], cls
+		}' "$xml" >>"$d/boxes"
+	done <"$d/list"
+	say "BCCD: segmenting $i smears"
+	infer "$d/images.ppm" "$d/pred.pgm"
+	tokens "$d/pred.pgm" >"$d/pred.tok"
+	cut -d' ' -f1-7 "$d/boxes" >"$d/regions"
+	vote "$d/pred.tok" "$d/regions" 1,2,3,4,5,6,7,8,9 >"$d/votes"
+	cell-count --tsv "$d/pred.pgm" >"$d/counts.tsv"
+	# boxes.tsv: one line per box
+	paste -d' ' "$d/boxes" "$d/votes" | awk -v white="$WHITE" '
+	BEGIN {
+		OFS = "\t"
+		n = split("background " white " Thrombocyte Platelet_clump Infected_RBC Healthy_RBC", cname, " ")
+		print "image", "box", "truth", "x0", "y0", "x1", "y1", "called", "votes", "pixels"
+	}
+	{
+		split($2, id, "#")
+		called = $10 == "none" ? "background" : cname[$10 + 1]
+		print id[1], id[2], $8, $4, $5, $6, $7, called, $11, $12
+	}' >"$d/boxes.tsv"
+	awk -F'\t' -v white="$WHITE" -v counts="$d/counts.tsv" \
+	    -v names="$d/names" '
+	function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+	BEGIN {
+		nw = split(white, W, " ")
+		for (k = 1; k <= nw; k++) isw[W[k]] = 1
+		while ((getline line < names) > 0) order[++nimg] = line
+	}
+	NR > 1 {
+		if ($3 == "WBC") {
+			wbc++; wboxes[$1]++
+			if ($8 in isw) { found++; called[$8]++ }
+		} else if ($3 == "Platelets") {
+			plt++
+			if ($8 == "Thrombocyte" || $8 == "Platelet_clump") pfound++
+		} else if ($3 == "RBC") {
+			rbc++
+			if ($8 == "Infected_RBC") inf++
+		}
+	}
+	END {
+		# cell-count --tsv: a header, then one line per image in order
+		getline hdr < counts
+		nh = split(hdr, H, "\t")
+		for (k = 1; k <= nh; k++) col[H[k]] = k
+		ni = 0; np = 0; err = 0
+		while ((getline line < counts) > 0) {
+			split(line, c, "\t"); ni++
+			d = c[col["wbc"]] - wboxes[order[ni]]
+			err += d < 0 ? -d : d
+			if (c[col["parasitemia"]] != "null")
+				para[++np] = c[col["parasitemia"]] + 0
+		}
+		# sort the parasitemias (insertion sort: a few dozen)
+		for (i = 2; i <= np; i++) {
+			v = para[i]
+			for (j = i - 1; j >= 1 && para[j] > v; j--) para[j + 1] = para[j]
+			para[j + 1] = v
+		}
+		if (np == 0) med = p90 = "nan"
+		else {
+			med = sprintf("%.2f", np % 2 ? para[(np + 1) / 2] : \
+			    (para[np / 2] + para[np / 2 + 1]) / 2)
+			r = int(0.9 * np); if (r < 0.9 * np) r++
+			p90 = sprintf("%.2f", para[r])
+		}
+		print "bccd_images", nimg
+		print "bccd_wbc_boxes", wbc
+		print "bccd_platelet_boxes", plt
+		print "bccd_rbc_boxes", rbc
+		print "bccd_wbc_recall", share(found, wbc)
+		print "bccd_platelet_recall", share(pfound, plt)
+		print "bccd_rbc_infected_rate", share(inf, rbc)
+		for (k = 1; k <= nw; k++)
+			print "bccd_wbc_called_" W[k], share(called[W[k]], found)
+		print "bccd_wbc_count_mae", ni ? sprintf("%.3f", err / ni) : "nan"
+		print "bccd_parasitemia_median_pct", med
+		print "bccd_parasitemia_p90_pct", p90
+	}' "$d/boxes.tsv" >"$d/figures"
+	emit_file "$d/figures"
+	keepfiles bccd "$d/images.ppm" "$d/pred.pgm" "$d/boxes.tsv" \
+	    "$d/counts.tsv" "$d/names"
+	ran=$((ran + 1))
+fi
+
+# --- 2. BBBC041Seg -----------------------------------------------------------
+bbbc=$sources/eval_bbbc041seg
+if ! ls "$bbbc"/images/*.png >/dev/null 2>&1; then
+	say "BBBC041Seg: $bbbc/images: no images, skipped"
+else
+	d=$tmp/bbbc041
+	mkdir -p "$d/in/images" "$d/in/masks"
+	n=0
+	ls "$bbbc"/images/*.png | head_n >"$d/list"
+	while read -r img; do
+		ln -s "$img" "$d/in/images/"
+		ln -s "$bbbc/masks/$(basename "$img")" "$d/in/masks/"
+		n=$((n + 1))
+	done <"$d/list"
+	say "BBBC041Seg: segmenting $n smears"
+	THREADS=$threads sh "$top/pipelines/eval-bbbc041.sh" "$model" "$d/in" \
+	    0.32 "$d/out" >"$d/report.yaml"
+	awk '
+	/^images:/ { print "bbbc041_images", $2 }
+	/^[a-z]/ { sect = $1 }
+	sect == "iou:" && $1 == "cell:" { iou = $2 }
+	sect == "dice:" && $1 == "cell:" { dice = $2 }
+	END {
+		print "bbbc041_cell_iou", iou == "null" || iou == "" ? "nan" : sprintf("%.3f", iou)
+		print "bbbc041_cell_dice", dice == "null" || dice == "" ? "nan" : sprintf("%.3f", dice)
+	}' "$d/report.yaml" >"$d/figures"
+	emit_file "$d/figures"
+	if [ -n "$keep" ]; then
+		mkdir -p "$keep/bbbc041"
+		cp "$d/report.yaml" "$d"/out/*.pgm "$d"/out/images.ppm "$keep/bbbc041/"
+	fi
+	ran=$((ran + 1))
+fi
+
+# --- the test split's samples: metadata, one line each -----------------------
+samples=$dataset/samples.test.pam
+if [ -f "$samples" ]; then
+	# "INDEX CLASS SOURCE ID SCALE" (from 1, spaces in classes as _);
+	# the keys are "#key: value" header comments (crop-cells(1))
+	grep -a -E '^#(class|source|id|scale): ' "$samples" | awk '
+	function flush() { if (n) print n, c, s, i, sc }
+	{ k = $1; v = substr($0, length(k) + 2); gsub(/ /, "_", v) }
+	k == "#class:" { flush(); n++; c = v; s = i = sc = "-" }
+	k == "#source:" { s = v }
+	k == "#id:" { i = v }
+	k == "#scale:" { sc = v }
+	END { flush() }' >"$tmp/meta"
+	count=$(pamfile -count "$samples" | sed 's/.*:[[:space:]]*\([0-9]*\).*/\1/')
+	[ "$(wc -l <"$tmp/meta" | tr -d ' ')" = "$count" ] ||
+	    die "$samples: $count images but $(wc -l <"$tmp/meta" | tr -d ' ') with a class"
+fi
+is_white() {
+	for c in $WHITE; do [ "$1" = "$c" ] && return 0; done
+	return 1
+}
+
+# --- 3. the test split's white cells in their original images ---------------
+if [ ! -f "$samples" ]; then
+	say "crops: $samples: missing (make $samples), skipped"
+else
+	d=$tmp/crops
+	mkdir -p "$d"
+	: >"$d/images.ppm"
+	: >"$d/regions"
+	: >"$d/cells"
+	zx=zxaoyou_segmentation_WBC
+	n=0 missing=0
+	while read -r idx cls src id scale; do
+		is_white "$cls" || continue
+		f=
+		case $src in
+		pbc)
+			for f in "$share/blocks/pbc_acevedo/${id#pbc/}.jpg" \
+			    "$sources/pbc_acevedo/${id#pbc/}.jpg" ""; do
+				[ -z "$f" ] || [ -f "$f" ] && break
+			done
+			read_img() { jpegtopnm -quiet "$1"; } ;;
+		zxaoyou1 | zxaoyou2)
+			sub="dataset${src#zxaoyou}" num=${id#*/}
+			for f in "$share/blocks/$zx/$sub/$num.bmp.png" \
+			    "$sources/$zx/$sub/$num.bmp" ""; do
+				[ -z "$f" ] || [ -f "$f" ] && break
+			done
+			read_img() { case $1 in
+				*.png) pngtopam "$1" ;;
+				*) bmptopnm "$1" 2>/dev/null ;;
+				esac; } ;;
+		*) continue ;;
+		esac
+		if [ -n "$limit" ] && [ "$((n + missing))" -ge "$limit" ]; then
+			break
+		fi
+		if [ -z "$f" ]; then
+			missing=$((missing + 1))
+			continue
+		fi
+		n=$((n + 1))
+		read_img "$f" | pamscale "$scale" >"$d/one.ppm"
+		set -- $(pad "$d/one.ppm" "$d/padded.ppm")
+		cat "$d/padded.ppm" >>"$d/images.ppm"
+		# the centre of the scaled image, in the padded one
+		awk -v n="$n" -v id="$id" -v l="$1" -v t="$2" -v w="$3" -v h="$4" \
+		    'BEGIN { print n, id, "disc", l + (w - 1) / 2, t + (h - 1) / 2, 12 }' \
+		    >>"$d/regions"
+		echo "$id $src $cls $scale" >>"$d/cells"
+	done <"$tmp/meta"
+	[ "$missing" -eq 0 ] || say "crops: $missing white cells skipped: their" \
+	    "originals are neither in $share/blocks nor in $sources"
+	if [ "$n" -eq 0 ]; then
+		say "crops: $samples: no pbc or zxaoyou white cell with its original, skipped"
+	else
+		say "crops: segmenting $n white cells in their original images"
+		infer "$d/images.ppm" "$d/pred.pgm"
+		tokens "$d/pred.pgm" >"$d/pred.tok"
+		vote "$d/pred.tok" "$d/regions" 1,2,3,4,5 >"$d/votes"
+		paste -d' ' "$d/cells" "$d/votes" | awk -v white="$WHITE" '
+		BEGIN {
+			OFS = "\t"; split(white, W, " ")
+			print "id", "source", "truth", "scale", "called", "votes", "pixels"
+		}
+		{ print $1, $2, $3, $4, $6 == "none" ? "not_found" : W[$6], $7, $8 }' \
+		    >"$d/cells.tsv"
+		awk -F'\t' -v white="$WHITE" '
+		function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+		NR > 1 {
+			s = $2 == "pbc" ? "pbc" : "zxaoyou"
+			n++; ns[s]++; nc[$3]++
+			if ($5 == $3) { ok++; oks[s]++; okc[$3]++ }
+			if ($5 == "not_found") nf++
+		}
+		END {
+			nw = split(white, W, " ")
+			print "crops_wbc_n", n
+			print "crops_wbc_n_pbc", ns["pbc"] + 0
+			print "crops_wbc_n_zxaoyou", ns["zxaoyou"] + 0
+			print "crops_wbc_not_found", nf + 0
+			print "crops_wbc_accuracy", share(ok, n)
+			print "crops_wbc_accuracy_pbc", share(oks["pbc"], ns["pbc"])
+			print "crops_wbc_accuracy_zxaoyou", share(oks["zxaoyou"], ns["zxaoyou"])
+			for (k = 1; k <= nw; k++)
+				print "crops_wbc_recall_" W[k], share(okc[W[k]], nc[W[k]])
+		}' "$d/cells.tsv" >"$d/figures"
+		emit_file "$d/figures"
+		keepfiles crops "$d/images.ppm" "$d/pred.pgm" "$d/cells.tsv"
+		ran=$((ran + 1))
+	fi
+fi
+
+# --- 4. the test split's NIH red cells on plasma -----------------------------
+if [ ! -f "$samples" ]; then
+	say "NIH: $samples: missing (make $samples), skipped"
+elif ! awk '$3 == "nih" { found = 1 } END { exit !found }' "$tmp/meta"; then
+	say "NIH: $samples: no nih sample, skipped"
+else
+	d=$tmp/nih
+	mkdir -p "$d/split"
+	pamsplit "$samples" "$d/split/s%d.pam" 2>/dev/null
+	: >"$d/images.ppm"
+	: >"$d/masks.pgm"
+	: >"$d/regions"
+	: >"$d/cells"
+	n=0
+	awk '$3 == "nih"' "$tmp/meta" | head_n >"$d/list"
+	while read -r idx cls src id scale; do
+		n=$((n + 1))
+		s=$d/split/s$((idx - 1)).pam
+		set -- $(size "$s")
+		W=$(( $1 > win ? $1 : win )) H=$(( $2 > win ? $2 : win ))
+		l=$(( (W - $1) / 2 )) t=$(( (H - $2) / 2 ))
+		ppmmake rgb:e1/d7/d4 "$W" "$H" >"$d/canvas.ppm"
+		pamcomp -xoff "$l" -yoff "$t" "$s" "$d/canvas.ppm" |
+		    pamtopnm >>"$d/images.ppm"
+		pamchannel -tupletype GRAYSCALE 3 <"$s" | pamtopnm >>"$d/masks.pgm"
+		echo "$n $id mask $l $t" >>"$d/regions"
+		echo "$id $cls" >>"$d/cells"
+	done <"$d/list"
+	say "NIH: segmenting $n red cells"
+	infer "$d/images.ppm" "$d/pred.pgm"
+	tokens "$d/pred.pgm" >"$d/pred.tok"
+	tokens "$d/masks.pgm" >"$d/masks.tok"
+	vote "$d/pred.tok" "$d/regions" 8,9 "$d/masks.tok" >"$d/votes"
+	paste -d' ' "$d/cells" "$d/votes" | awk '
+	BEGIN { OFS = "\t"; print "id", "truth", "called", "votes", "pixels" }
+	{
+		c = $4 == 8 ? "Infected_RBC" : $4 == 9 ? "Healthy_RBC" : "not_found"
+		print $1, $2, c, $5, $6
+	}' >"$d/cells.tsv"
+	awk -F'\t' '
+	function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+	NR > 1 { n[$2]++; if ($3 == $2) ok[$2]++ }
+	END {
+		ri = share(ok["Infected_RBC"], n["Infected_RBC"])
+		rh = share(ok["Healthy_RBC"], n["Healthy_RBC"])
+		print "nih_n", n["Infected_RBC"] + n["Healthy_RBC"]
+		print "nih_n_infected", n["Infected_RBC"] + 0
+		print "nih_n_healthy", n["Healthy_RBC"] + 0
+		print "nih_recall_infected", ri
+		print "nih_recall_healthy", rh
+		print "nih_balanced_accuracy", ri == "nan" || rh == "nan" ? "nan" : \
+		    sprintf("%.3f", (ri + rh) / 2)
+	}' "$d/cells.tsv" >"$d/figures"
+	emit_file "$d/figures"
+	keepfiles nih "$d/images.ppm" "$d/masks.pgm" "$d/pred.pgm" "$d/cells.tsv"
+	ran=$((ran + 1))
+fi
+
+# --- 5. the synthetic test split ---------------------------------------------
+tiles=$dataset/test.pam
+if [ ! -f "$tiles" ]; then
+	say "synthetic: $tiles: missing (make $tiles), skipped"
+else
+	d=$tmp/synthetic
+	mkdir -p "$d/split"
+	if [ -n "$limit" ]; then
+		pamsplit -padname=6 "$tiles" "$d/split/t%d.pam" 2>/dev/null
+		ls "$d"/split/t*.pam | head_n | xargs cat >"$d/tiles.pam"
+		tiles=$d/tiles.pam
+	fi
+	say "synthetic: segmenting $(pamfile -count "$tiles" | sed 's/.*:[[:space:]]*//') of $dataset/test.pam"
+	infer "$tiles" "$d/pred.pgm"
+	seg-eval "$tiles" "$d/pred.pgm" >"$d/report.yaml"
+	awk '
+	/^images:/ { print "synthetic_tiles", $2 }
+	/^mean_iou:/ { print "synthetic_mean_iou", $2 == "null" ? "nan" : sprintf("%.3f", $2) }
+	/^pixel_accuracy:/ { print "synthetic_pixel_accuracy", sprintf("%.3f", $2) }
+	' "$d/report.yaml" >"$d/figures"
+	emit_file "$d/figures"
+	keepfiles synthetic "$d/pred.pgm" "$d/report.yaml"
+	ran=$((ran + 1))
+fi
+
+[ "$ran" -gt 0 ] || die "no part had its data: nothing evaluated"

@@ -1,0 +1,34 @@
+# eval.mk - score a model on real images only (pipelines/eval-real.sh).
+#
+#   make eval-real       build the programs and the two dataset stages it
+#                        reads ($(DATASET)/samples.test.pam for the test
+#                        split's cells, $(DATASET)/test.pam for the
+#                        synthetic sanity check), then print one
+#                        "eval: NAME VALUE" line per figure
+#
+# Variables (on the command line):
+#   MODEL=share/models/default.safetensors    the model to score
+#   SOURCES=../shared/data/sources            outside data: BBBC041Seg, and
+#                        originals that share/blocks lacks; parts whose
+#                        data is missing are skipped, saying so
+#   EVAL_THREADS=2       unet-infer threads
+#   EVAL_KEEP=           a directory to keep the class maps and the
+#                        per-box / per-cell tables in (eval-real.sh -k)
+#   DATASET, SEED, SIZE  as for make dataset (pipelines/dataset.mk)
+#
+# The figures and how each is measured: the header of
+# pipelines/eval-real.sh, and share/eval/README.md.
+
+MODEL        ?= $(SRCDIR)/share/models/default.safetensors
+SOURCES      ?= $(SRCDIR)/../shared/data/sources
+EVAL_THREADS ?= 2
+EVAL_KEEP    ?=
+# dataset.mk's default, in case this file is read before it
+DATASET      ?= dataset
+
+.PHONY: eval-real
+
+eval-real: $(PROGRAMS) $(DATASET)/samples.test.pam $(DATASET)/test.pam
+	@sh $(SRCDIR)/pipelines/eval-real.sh -j '$(EVAL_THREADS)' \
+	    -s '$(SOURCES)' -d '$(DATASET)' $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
+	    '$(MODEL)'

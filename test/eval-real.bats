@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# This script tests: pipelines/eval-real.sh (make eval-real)
+# Also requires: unet-train, unet-infer, crop-cells, cell-count, seg-eval,
+# tensor-info, pipelines/eval-bbbc041.sh, netpbm
+#
+# A tiny model (share/unet-tiny.yaml, 32 px windows) on a few real
+# images: two held-out BCCD smears (-n 2), a small test-split stream cut
+# here from share/blocks (two white cells, two NIH red cells), the unet
+# fixture tiles as the synthetic test split, and a BBBC041Seg-shaped
+# folder made from a BCCD smear, so that nothing outside the tree is
+# needed.  Only the form and range of the figures are checked, never
+# their values.
+
+load test_helper
+
+U=$BATS_TEST_DIRNAME/fixtures/unet
+B=$TOP/share/blocks
+
+setup_file() {
+	local t=$BATS_FILE_TMPDIR
+	unet-train -q -c "$TOP/share/unet-tiny.yaml" -t "$U/train.pam" \
+	    -v "$U/val.pam" -e 1 -o "$t/m.st"
+
+	# the test split: samples as pipelines/blocks.sh makes them
+	mkdir -p "$t/ds"
+	{
+		echo 'zxaoyou1/013 zxaoyou1/013 Monocyte' >"$t/l1"
+		{ pngtopam "$B/zxaoyou_segmentation_WBC/dataset1/013.bmp.png"
+		  pngtopam "$B/zxaoyou_segmentation_WBC/dataset1/013.png"; } |
+		    crop-cells -q -M mask -S zxaoyou1 -s 0.85 -l "$t/l1"
+		echo 'pbc/basophil/BA_101611 pbc/basophil/BA_101611 Basophil' >"$t/l2"
+		jpegtopnm -quiet "$B/pbc_acevedo/basophil/BA_101611.jpg" |
+		    crop-cells -q -M centre -S pbc -s 0.51 -l "$t/l2"
+		p=C107P68ThinF_IMG_20150924_221909_cell_162
+		h=C100P61ThinF_IMG_20150918_144104_cell_21
+		printf '%s\n' "nih/Parasitized/$p nih/C107P68ThinF Infected_RBC" \
+		    "nih/Uninfected/$h nih/C100P61ThinF Healthy_RBC" >"$t/l3"
+		{ pngtopam "$B/nih_malaria_cell_images/Parasitized/$p.png"
+		  pngtopam "$B/nih_malaria_cell_images/Uninfected/$h.png"; } |
+		    crop-cells -q -M black -S nih -s 0.29 -l "$t/l3"
+	} >"$t/ds/samples.test.pam"
+	cp "$U/val.pam" "$t/ds/test.pam"
+
+	# a BBBC041Seg-shaped folder: a smear and a mask of its dark pixels
+	mkdir -p "$t/src/eval_bbbc041seg/images" "$t/src/eval_bbbc041seg/masks"
+	jpegtopnm -quiet "$TOP/share/eval/bccd/JPEGImages/BloodImage_00005.jpg" |
+	    pamscale 0.5 >"$t/smear.ppm"
+	pamtopng "$t/smear.ppm" >"$t/src/eval_bbbc041seg/images/a.png"
+	ppmtopgm "$t/smear.ppm" | pamthreshold -simple -threshold 0.75 |
+	    pnminvert | pnmtopng >"$t/src/eval_bbbc041seg/masks/a.png"
+
+	sh "$TOP/pipelines/eval-real.sh" -n 2 -s "$t/src" -d "$t/ds" \
+	    -k "$t/keep" "$t/m.st" >"$t/out" 2>"$t/err"
+}
+
+# value NAME: the value of figure NAME in the run's output
+value() { sed -n "s/^eval: $1 //p" "$BATS_FILE_TMPDIR/out"; }
+is_share() { [[ $1 == nan ]] || awk -v v="$1" 'BEGIN { exit !(v ~ /^[0-9.]+$/ && v >= 0 && v <= 1) }'; }
+is_count() { [[ $1 =~ ^[0-9]+$ ]]; }
+is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+
+@test "eval-real: standard output holds only figure lines" {
+	[ -s "$BATS_FILE_TMPDIR/out" ]
+	run grep -v -c -E '^eval: [a-z0-9_A-Z]+ [^ ]+$' "$BATS_FILE_TMPDIR/out"
+	[ "$output" = 0 ]
+	# no name twice
+	[ -z "$(cut -d' ' -f2 "$BATS_FILE_TMPDIR/out" | sort | uniq -d)" ]
+}
+
+@test "eval-real: every figure of the five parts, shares in [0,1]" {
+	local n v
+	for n in bccd_wbc_recall bccd_platelet_recall bccd_rbc_infected_rate \
+	    bccd_wbc_called_{Eosinophil,Basophil,Neutrophil,Lymphocyte,Monocyte} \
+	    bbbc041_cell_iou bbbc041_cell_dice \
+	    crops_wbc_accuracy crops_wbc_accuracy_pbc crops_wbc_accuracy_zxaoyou \
+	    crops_wbc_recall_{Eosinophil,Basophil,Neutrophil,Lymphocyte,Monocyte} \
+	    nih_balanced_accuracy nih_recall_infected nih_recall_healthy \
+	    synthetic_mean_iou synthetic_pixel_accuracy; do
+		v=$(value "$n")
+		is_share "$v" || { echo "$n: '$v'"; return 1; }
+	done
+	for n in bccd_wbc_count_mae bccd_parasitemia_median_pct bccd_parasitemia_p90_pct; do
+		v=$(value "$n")
+		is_nonneg "$v" || { echo "$n: '$v'"; return 1; }
+	done
+}
+
+@test "eval-real: the counts match the input" {
+	[ "$(value bccd_images)" = 2 ]
+	for n in bccd_wbc_boxes bccd_platelet_boxes bccd_rbc_boxes crops_wbc_not_found; do
+		is_count "$(value $n)" || { echo "$n: '$(value $n)'"; return 1; }
+	done
+	[ "$(value bbbc041_images)" = 1 ]
+	[ "$(value crops_wbc_n)" = 2 ]
+	[ "$(value crops_wbc_n_pbc)" = 1 ]
+	[ "$(value crops_wbc_n_zxaoyou)" = 1 ]
+	[ "$(value nih_n)" = 2 ]
+	[ "$(value nih_n_infected)" = 1 ]
+	[ "$(value nih_n_healthy)" = 1 ]
+	[ "$(value synthetic_tiles)" = 2 ]
+}
+
+@test "eval-real: -k keeps the maps, the tables and the figures" {
+	local k=$BATS_FILE_TMPDIR/keep
+	cmp "$k/figures.txt" "$BATS_FILE_TMPDIR/out"
+	[ "$(pamfile -count "$k/bccd/pred.pgm" | grep -o '[0-9]* images')" = "2 images" ]
+	# one line per box / cell under a header
+	[ "$(wc -l <"$k/bccd/boxes.tsv")" -eq $(( $(value bccd_wbc_boxes) + \
+	    $(value bccd_platelet_boxes) + $(value bccd_rbc_boxes) + 1 )) ]
+	[ "$(wc -l <"$k/crops/cells.tsv")" -eq 3 ]
+	[ "$(wc -l <"$k/nih/cells.tsv")" -eq 3 ]
+	head -n 1 "$k/crops/cells.tsv" | grep -q "^id	source	truth"
+	[ -f "$k/bbbc041/report.yaml" ]
+	[ -f "$k/synthetic/report.yaml" ]
+}
+
+@test "eval-real: a missing model is one error line" {
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" "$BATS_TEST_TMPDIR/none.st"
+	assert_fails_cleanly "eval-real.sh: $BATS_TEST_TMPDIR/none.st: no such model file"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh"
+	assert_fails_cleanly "usage: sh pipelines/eval-real.sh"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n x "$BATS_FILE_TMPDIR/m.st"
+	assert_fails_cleanly "-n x: expected a positive integer"
+}
+
+@test "eval-real: parts without their data are skipped, saying so" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 1 \
+	    -s "$BATS_TEST_TMPDIR/empty" -d "$BATS_TEST_TMPDIR/empty" "$BATS_FILE_TMPDIR/m.st"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eval: bccd_images 1"* ]]
+	[[ "$output" != *"bbbc041_"* && "$output" != *"crops_"* ]]
+	[[ "$output" != *"nih_"* && "$output" != *"synthetic_"* ]]
+	[ "$(grep -c 'skipped$' <<<"$stderr")" -eq 4 ]
+}
