@@ -26,7 +26,12 @@
 #   zxaoyou2  the same for dataset2
 #   pbc       centre mode: one centred cell per JPEG, no mask
 #   nih       black mode: one red cell on black per PNG
-#   bccd      box mode: the Platelets boxes of each Pascal VOC file
+#   bccd      box mode: the Platelets boxes of each Pascal VOC file, and
+#             the first BCCD_RBC (default 6) RBC boxes as healthy red
+#             cells (a second list line per image, id NAME.rbc; the
+#             image is streamed twice).  A few per image, so that BCCD's
+#             red cells, every one healthy, do not outnumber the NIH
+#             cells, which are both healthy and infected.
 #
 # Ids are SOURCE/PATH (the file's path in its folder, without the
 # extension, "#K" added for the Kth box); the group is the NIH slide or
@@ -158,7 +163,7 @@ list_bccd() {
 	awk -F, 'NR > 1 { print $2 }' "$1/manifest.csv" | while read -r ann; do
 		n=${ann##*/}
 		n=${n%.xml}
-		awk -v id="bccd/$n" '
+		awk -v id="bccd/$n" -v nrbc="${BCCD_RBC:-6}" '
 			# VOC pixel coordinates count from 1, crop-cells from 0
 			function c(v) { return v > 0 ? v - 1 : 0 }
 			/<name>/ { name = $0; gsub(/.*<name>|<\/name>.*/, "", name) }
@@ -166,16 +171,29 @@ list_bccd() {
 			/<ymin>/ { y0 = $0; gsub(/[^0-9]/, "", y0) }
 			/<xmax>/ { x1 = $0; gsub(/[^0-9]/, "", x1) }
 			/<ymax>/ { y1 = $0; gsub(/[^0-9]/, "", y1) }
-			/<\/object>/ { if (name == "Platelets")
-				boxes = boxes " " c(x0) "," c(y0) "," c(x1) "," c(y1) }
-			END { if (boxes != "")
-				print id, id, "Thrombocyte" boxes }
+			/<\/object>/ {
+				b = " " c(x0) "," c(y0) "," c(x1) "," c(y1)
+				if (name == "Platelets")
+					boxes = boxes b
+				else if (name == "RBC" && nr < nrbc && \
+				    x1 > x0 + 4 && y1 > y0 + 4) {
+					rbc = rbc b
+					nr++
+				}
+			}
+			END {
+				if (boxes != "")
+					print id, id, "Thrombocyte" boxes
+				if (rbc != "")
+					print id ".rbc", id, "Healthy_RBC" rbc
+			}
 		' "$1/$ann"
 	done
 }
 stream_bccd() {
 	while read -r id _; do
-		jpegtopnm -quiet "$1/JPEGImages/${id#bccd/}.jpg"
+		n=${id#bccd/}
+		jpegtopnm -quiet "$1/JPEGImages/${n%.rbc}.jpg"
 	done < "$2"
 }
 

@@ -17,11 +17,18 @@
 #   DATASET=dataset      where the stages go
 #   SAMPLES=             a cell-sample stream to use instead of the one
 #                        pipelines/blocks.sh makes from share/blocks
+#   REAL_SHARE=0.2       share of the training tiles cut from real BCCD
+#                        smear fields (label-smear) instead of the
+#                        synthetic backgrounds; 0 = none
 #
 # Stages (all under $(DATASET)/):
 #   samples.pam                      every cell sample (blocks.sh, crop-cells)
 #   samples.{train,val,test}.pam     split-dataset, grouped by slide/patient
 #   bg.{train,val,test}.pam          make-background, from that split's RBCs
+#   train.groups, smears.pam         the BCCD smears whose cells all went
+#                                    to the training split, labelled by
+#                                    label-smear (smears.sh): real
+#                                    backgrounds for the training tiles
 #   {train,val,test}.pam + .jsonl    compose-tile, from that split's
 #                                    backgrounds and other cells
 #   stats.txt, contact-sheet.png     tile-stats, contact-sheet.sh
@@ -36,6 +43,7 @@ SEED    ?= 1
 SIZE    ?= default
 DATASET ?= dataset
 SAMPLES ?=
+REAL_SHARE ?= 0.2
 
 .PHONY: dataset dataset-stats contact-sheet
 
@@ -93,7 +101,8 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 # SEED followed by S's digit, so that the splits draw unrelated streams.
 ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     -W $(DS_BGSIDE) -H $(DS_BGSIDE)
-ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1))
+ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
+    $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)
 DS_ARGS_split   := -s $(SEED)
 $(foreach s,$(DS_SPLITS),$(eval DS_ARGS_bg.$(s) := $(call ds_bg_args,$(s))))
@@ -142,13 +151,31 @@ $(DS_SPLITS:%=$(DATASET)/bg.%.pam): $(DATASET)/bg.%.pam: \
 	bin/make-background $(call ds_bg_args,$*) '$<' >'$@.tmp'
 	mv '$@.tmp' '$@'
 
+# The real smear fields: only smears all of whose samples are in the
+# training split (split-dataset keeps a smear's samples together), so no
+# validation or test cell is ever seen in a training background.  An
+# empty group list (a SAMPLES= stream without BCCD) gives none.
+$(DATASET)/train.groups: $(DATASET)/samples.train.pam
+	{ grep -a '^#group: bccd/' '$<' || true; } | sed 's/^#group: //' | \
+	    sort -u >'$@.tmp'
+	mv '$@.tmp' '$@'
+$(DATASET)/smears.pam: $(DATASET)/train.groups $(SRCDIR)/pipelines/smears.sh \
+    $(DS_BLOCKS) bin/label-smear
+	if [ -s '$<' ]; then \
+	    PATH='$(CURDIR)/bin':"$$PATH" sh $(SRCDIR)/pipelines/smears.sh \
+	    -g '$<' >'$@.tmp'; else : >'$@.tmp'; fi
+	mv '$@.tmp' '$@'
+
 # One command makes a split's tiles and records (a grouped pattern rule);
-# the records are renamed into place before the tiles.
+# the records are renamed into place before the tiles.  The training
+# split also cuts tiles from the real smears (DS_REAL_train).
+DS_REAL_train := $(DATASET)/smears.pam
+$(DATASET)/train.pam: $(DATASET)/smears.pam
 $(DATASET)/%.pam $(DATASET)/%.jsonl: $(DATASET)/bg.%.pam \
     $(DATASET)/samples.%.pam $(DATASET)/.tiles.%.args bin/compose-tile
-	bin/compose-tile $(call ds_tile_args,$*) -r '$(DATASET)/$*.jsonl' \
-	    '$(DATASET)/bg.$*.pam' '$(DATASET)/samples.$*.pam' \
-	    >'$(DATASET)/$*.pam.tmp'
+	cat '$(DATASET)/bg.$*.pam' $(DS_REAL_$*) | \
+	    bin/compose-tile $(call ds_tile_args,$*) -r '$(DATASET)/$*.jsonl' \
+	    - '$(DATASET)/samples.$*.pam' >'$(DATASET)/$*.pam.tmp'
 	mv '$(DATASET)/$*.pam.tmp' '$(DATASET)/$*.pam'
 
 $(DATASET)/stats.txt: $(DS_TILES) $(DS_RECORDS) bin/tile-stats
