@@ -320,6 +320,7 @@ else
 		# VOC boxes count pixels from 1, inclusive: [xmin - 1, xmax) in
 		# continuous coordinates, scaled; the pixels whose centres fall
 		# in it (at least one), clipped to the image
+		awk -f "$top/pipelines/voc.awk" "$xml" |
 		awk -v img="$i" -v name="$name" -v orig="$(size "$d/orig.ppm")" \
 		    -v new="$(size "$d/one.ppm")" '
 		function ceil(v) { return v == int(v) ? v : (v > 0 ? int(v) + 1 : int(v)) }
@@ -335,16 +336,11 @@ else
 			split(orig, o, " "); split(new, m, " ")
 			sx = m[1] / o[1]; sy = m[2] / o[2]
 		}
-		/<name>/ { cls = $0; gsub(/.*<name>|<\/name>.*/, "", cls) }
-		/<xmin>/ { x0 = $0; gsub(/[^0-9]/, "", x0) }
-		/<ymin>/ { y0 = $0; gsub(/[^0-9]/, "", y0) }
-		/<xmax>/ { x1 = $0; gsub(/[^0-9]/, "", x1) }
-		/<ymax>/ { y1 = $0; gsub(/[^0-9]/, "", y1) }
-		/<\/object>/ {
-			split(span(x0, x1, sx, m[1]), X, " ")
-			split(span(y0, y1, sy, m[2]), Y, " ")
-			print img, name "#" ++k, "box", X[1], Y[1], X[2], Y[2], cls
-		}' "$xml" >>"$d/boxes"
+		{
+			split(span($2, $4, sx, m[1]), X, " ")
+			split(span($3, $5, sy, m[2]), Y, " ")
+			print img, name "#" ++k, "box", X[1], Y[1], X[2], Y[2], $1
+		}' >>"$d/boxes"
 	done <"$d/list"
 	say "BCCD: segmenting $i smears"
 	infer "$d/images.ppm" "$d/pred.pgm"

@@ -70,22 +70,17 @@ awk -F, 'NR > 1 { print $2 }' "$dir/manifest.csv" | while read -r ann; do
 	if [ -n "$groups" ] && ! grep -qx "bccd/$n" "$groups"; then
 		continue
 	fi
-	awk -v id="bccd/$n" '
+	awk -f "$here/voc.awk" "$dir/$ann" | awk -v id="bccd/$n" '
 		function c(v) { return v > 0 ? v - 1 : 0 }
-		/<name>/ { name = $0; gsub(/.*<name>|<\/name>.*/, "", name) }
-		/<xmin>/ { x0 = $0; gsub(/[^0-9]/, "", x0) }
-		/<ymin>/ { y0 = $0; gsub(/[^0-9]/, "", y0) }
-		/<xmax>/ { x1 = $0; gsub(/[^0-9]/, "", x1) }
-		/<ymax>/ { y1 = $0; gsub(/[^0-9]/, "", y1) }
-		/<\/object>/ {
-			k = name == "RBC" ? "rbc" : name == "WBC" ? "wbc" : \
-			    name == "Platelets" ? "platelet" : ""
+		{
+			k = $1 == "RBC" ? "rbc" : $1 == "WBC" ? "wbc" : \
+			    $1 == "Platelets" ? "platelet" : ""
 			if (k == "")
 				exit 1
-			b = b " " k ":" c(x0) "," c(y0) "," c(x1) "," c(y1)
+			b = b " " k ":" c($2) "," c($3) "," c($4) "," c($5)
 		}
 		END { print id, id b }
-	' "$dir/$ann" || { echo "$prog: $dir/$ann: an object that is not RBC, WBC or Platelets" >&2; exit 1; }
+	' || { echo "$prog: $dir/$ann: an object that is not RBC, WBC or Platelets" >&2; exit 1; }
 done > "$tmp/list"
 [ -s "$tmp/list" ] || { echo "$prog: no smear selected" >&2; exit 1; }
 while read -r id _; do
