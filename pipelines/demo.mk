@@ -5,13 +5,14 @@
 #                 share/models/default.safetensors, and write results/demo/
 #
 # Everything the demo writes goes under $(DEMO); results/demo/index.md
-# says what each file is.  The real smears are BCCD images (share/blocks),
+# says what each file is.  The real smears are held-out BCCD images
+# (share/eval/bccd, which no training stage uses),
 # rescaled to the model's 40x scale.
 
 DEMO        ?= results/demo
 DEMO_MODEL  ?= $(SRCDIR)/share/models/default.safetensors
-DEMO_SMEARS ?= 00003 00016 00078 00214
-DEMO_SCALE  ?= 0.37
+DEMO_SMEARS ?= 00005 00136 00271 00366
+DEMO_SCALE  ?= 0.36
 DEMO_THREADS ?= 2
 
 .PHONY: demo demo-run

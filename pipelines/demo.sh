@@ -35,7 +35,7 @@ rm -f "$DEMO"/.sbs*.ppm
 
 say "segmenting real smears: $SMEARS"
 for s in $SMEARS; do
-	jpg="$SRCDIR/share/blocks/bccd/JPEGImages/BloodImage_$s.jpg"
+	jpg="$SRCDIR/share/eval/bccd/JPEGImages/BloodImage_$s.jpg"
 	[ -f "$jpg" ] || { say "$jpg: missing"; exit 1; }
 	jpegtopnm "$jpg" 2>/dev/null | pamscale "$SCALE" >"$DEMO/smear-$s.ppm"
 	unet-infer -q -m "$MODEL" -j "$THREADS" "$DEMO/smear-$s.ppm" >"$DEMO/smear-$s.pgm"
@@ -72,7 +72,7 @@ miou=$(sed -n 's/^mean_iou: //p' "$DEMO/test-report.yaml")
 	echo "| test-compare-N.png | three test tiles each: picture, prediction, truth |"
 	echo "| test-pred.pgm | the predicted class maps (PGM, value = class) |"
 	for s in $SMEARS; do
-		echo "| smear-$s.png | BCCD smear BloodImage_$s, rescaled by $SCALE to 40x |"
+		echo "| smear-$s.png | held-out BCCD smear BloodImage_$s (share/eval/bccd, used by no training stage), rescaled by $SCALE to 40x |"
 		echo "| smear-$s-classes.png | its predicted classes in the class colours |"
 		echo "| smear-$s-overlay.png | the classes blended over the smear |"
 		[ -f "$DEMO/smear-$s-counts.yaml" ] &&

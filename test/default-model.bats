@@ -31,8 +31,8 @@ M=$TOP/share/models/default.safetensors
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"results in $BATS_TEST_TMPDIR/demo/"* ]]
 	for f in index.md test-report.yaml test-report.tsv test-compare-0.png \
-	    smear-00003.png smear-00003-classes.png smear-00003-overlay.png \
-	    smear-00003-counts.yaml; do
+	    smear-00005.png smear-00005-classes.png smear-00005-overlay.png \
+	    smear-00005-counts.yaml; do
 		[ -s "$BATS_TEST_TMPDIR/demo/$f" ] || { echo "no $f"; false; }
 	done
 	grep -q "^pixel_accuracy: 0\.[0-9]*" "$BATS_TEST_TMPDIR/demo/test-report.yaml"
