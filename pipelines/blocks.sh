@@ -173,12 +173,11 @@ list_bccd() {
 			/<ymax>/ { y1 = $0; gsub(/[^0-9]/, "", y1) }
 			/<\/object>/ {
 				b = " " c(x0) "," c(y0) "," c(x1) "," c(y1)
-				# x0..y1 are gsub results, strings, so the
-				# RBC size test compares as text, not numbers: kept
-				# as it is because the dataset of the shipped model
-				# was made
-				# with it; make it numeric (or use voc.awk) at
-				# the next retraining
+				# x0..y1 are gsub results, strings, so the RBC
+				# size test compares as text, not as numbers.
+				# Kept so that the dataset of the shipped model
+				# reproduces; make it numeric (or use voc.awk)
+				# at the next retraining
 				if (name == "Platelets")
 					boxes = boxes b
 				else if (name == "RBC" && nr < nrbc && \
