@@ -580,7 +580,8 @@ main(int argc, char **argv)
 	while (img_read(&rd, &im, IMG_RGB)) {
 		j = job_for(&cmd, ++n, rd.name);
 		mask = xrealloc(mask, (size_t)im.width * im.height);
-		seg_background_colour(&im, plasma);
+		if (cmd.mode != MODE_BLACK)     /* cells on black: no plasma */
+			seg_background_colour(&im, plasma);
 		switch (cmd.mode) {
 		case MODE_MASK:
 			if (!img_read(&rd, &mk, IMG_GRAY))
