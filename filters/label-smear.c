@@ -15,13 +15,17 @@
  *                plasma and cells, after the uneven lighting is taken
  *                out; opened, closed, pale centres filled; pieces too
  *                small for a red cell are ignored (noise specks dropped);
- *   ignore       every WBC and platelet box grown by 15% of its longer
- *                side (at least 3 px), and every purple blob (a nucleus
- *                or a platelet, boxed or not) grown by 5 px: the boxes do
- *                not tell a white cell's type and are too rough for pixel
- *                labels, so these pixels carry no label at all rather
- *                than a wrong one; optionally a band along the edges of
- *                the red cells;
+ *   White cell   (a partial label: one of the five types, which the box
+ *                does not tell) the purple blobs inside a WBC box: the
+ *                nucleus, never the paler cytoplasm around it;
+ *   Platelet     (a partial label: thrombocyte or clump) the purple
+ *                blobs inside a platelet box grown as below;
+ *   ignore       the rest of every WBC and platelet box grown by 15% of
+ *                its longer side (at least 3 px), and every purple blob
+ *                (a nucleus or a platelet, boxed or not) grown by 5 px:
+ *                the boxes are too rough for pixel labels, so these
+ *                pixels carry no label at all rather than a wrong one;
+ *                optionally a band along the edges of the red cells;
  *   background   the rest (plasma).
  * RBC boxes are not needed for the label; they measure it: a box counts
  * as covered when the red-cell label holds at least half of its pixels.
@@ -94,13 +98,20 @@ struct cmdline {
 	int min;                        /* pad to at least this on a side */
 	int band;                       /* ignore band at red-cell edges */
 	int level;                      /* red-cell darkness, or -1: auto */
+	int no_partial;                 /* boxes ignored, no partial labels */
 	int quiet;
+};
+
+/* The label values written. */
+struct labels {
+	int rbc;                        /* Healthy RBC */
+	int wbc, platelet;              /* partial labels, or -1: ignore */
 };
 
 /* Pixel counts of one photo at the 40x scale, before padding, and of the
  * whole run. */
 struct tally {
-	long rbc, plasma, ignore;
+	long rbc, plasma, ignore, partial;
 	int rbc_boxes, rbc_scored, rbc_covered;
 	int regions;
 };
@@ -108,11 +119,12 @@ struct tally {
 static const struct cli_info info = {
 	"label-smear",
 	"-l list [-s scale] [-m min] [-b band] [-t level]\n"
-	"       [-S source] [-q] [file]",
+	"       [-S source] [-P] [-q] [file]",
 	"Turn real smear photos with boxes of red cells, white cells and\n"
 	"platelets into RGB_LABEL backgrounds at the 40x scale: red cells\n"
-	"Healthy RBC, plasma background, white-cell and platelet boxes\n"
-	"ignore (255).\n"
+	"Healthy RBC, plasma background, the nuclei in white-cell boxes the\n"
+	"partial label White cell, the platelets in platelet boxes the\n"
+	"partial label Platelet, the rest of those boxes ignore (255).\n"
 	"\n"
 	"  -l, --list FILE      one line per photo: ID GROUP [BOX...], BOX =\n"
 	"                       KIND:xmin,ymin,xmax,ymax (pixels from 0),\n"
@@ -125,6 +137,7 @@ static const struct cli_info info = {
 	"  -t, --level N        red cell: N or more darker than the plasma in\n"
 	"                       green (default: from each photo's histogram)\n"
 	"  -S, --source NAME    the source's name (default unknown)\n"
+	"  -P, --no-partial     no partial labels: the boxes ignore alone\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n",
@@ -253,6 +266,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "band", required_argument, NULL, 'b' },
 		{ "level", required_argument, NULL, 't' },
 		{ "source", required_argument, NULL, 'S' },
+		{ "no-partial", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -265,7 +279,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->scale = 1;
 	cmd->min = 224;
 	cmd->level = -1;
-	while ((c = getopt_long(argc, argv, ":hl:s:m:b:t:S:q", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":hl:s:m:b:t:S:Pq", opts, NULL)) !=
 	    -1)
 		switch (c) {
 		case 'l':
@@ -285,6 +299,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'S':
 			cmd->source = optarg;
+			break;
+		case 'P':
+			cmd->no_partial = 1;
 			break;
 		case 'q':
 			cmd->quiet = 1;
@@ -598,12 +615,12 @@ red_cells(unsigned char *fg, unsigned char *doubt, const short *darkg,
 	free(holes);
 }
 
-/* IGN gets the purple blobs of the measures (W x H) grown by STAIN_GROW:
- * the weakly purple regions that hold STAIN_MIN pixels of a strongly
- * purple core at least 3 px thick.  The hysteresis and the opening pass
- * over most of the thin purple fringes that the optics give red cells. */
+/* BLOB gets the purple blobs of the measures (W x H): the weakly purple
+ * regions that hold STAIN_MIN pixels of a strongly purple core at least
+ * 3 px thick.  The hysteresis and the opening pass over most of the thin
+ * purple fringes that the optics give red cells. */
 static void
-purple_blobs(unsigned char *ign, const short *darkg, const short *purple,
+purple_blobs(unsigned char *blob, const short *darkg, const short *purple,
     int w, int h)
 {
 	size_t npix = (size_t)w * h, i;
@@ -613,28 +630,27 @@ purple_blobs(unsigned char *ign, const short *darkg, const short *purple,
 	int n;
 
 	for (i = 0; i < npix; i++) {
-		ign[i] = purple[i] >= STAIN_WEAK && darkg[i] >= STAIN_DARK;
+		blob[i] = purple[i] >= STAIN_WEAK && darkg[i] >= STAIN_DARK;
 		core[i] = purple[i] >= STAIN_STRONG && darkg[i] >= STAIN_DARK;
 	}
 	seg_open(core, w, h, STAIN_OPEN);
-	n = seg_label(lab, ign, w, h, NULL);
+	n = seg_label(lab, blob, w, h, NULL);
 	hits = xcalloc(n + 1, sizeof *hits);
 	for (i = 0; i < npix; i++)
 		hits[lab[i]] += core[i];
 	for (i = 0; i < npix; i++)
-		ign[i] = lab[i] && hits[lab[i]] >= STAIN_MIN;
-	seg_dilate(ign, w, h, STAIN_GROW);
+		blob[i] = lab[i] && hits[lab[i]] >= STAIN_MIN;
 	free(hits);
 	free(lab);
 	free(core);
 }
 
-/* The red cells of the 40x photo SC into FG, and its purple blobs and
- * doubtful pieces into IGN; FIXED > 0 is the darkness level to use.
- * Returns the level. */
+/* The red cells of the 40x photo SC into FG, its purple blobs into BLOB,
+ * and those grown by STAIN_GROW and the doubtful pieces into IGN; FIXED > 0
+ * is the darkness level to use.  Returns the level. */
 static int
-segment(unsigned char *fg, unsigned char *ign, const struct img *sc,
-    int fixed)
+segment(unsigned char *fg, unsigned char *ign, unsigned char *blob,
+    const struct img *sc, int fixed)
 {
 	const int w = sc->width, h = sc->height;
 	size_t npix = (size_t)w * h, i;
@@ -652,7 +668,9 @@ segment(unsigned char *fg, unsigned char *ign, const struct img *sc,
 		    darkg[i] < plasma + (level - plasma) / 2;
 	flatten(darkg, plain, w, h);
 	level = fixed > 0 ? fixed : fg_level(darkg, npix, &plasma);
-	purple_blobs(ign, darkg, purple, w, h);
+	purple_blobs(blob, darkg, purple, w, h);
+	memcpy(ign, blob, npix);
+	seg_dilate(ign, w, h, STAIN_GROW);
 	red_cells(fg, ign, darkg, level, w, h);
 	free(plain);
 	free(purple);
@@ -664,23 +682,37 @@ segment(unsigned char *fg, unsigned char *ign, const struct img *sc,
  * T; returns the darkness level. */
 static int
 make_label(unsigned char *lab, const struct img *sc, const struct job *j,
-    const struct cmdline *cmd, int rbc, struct tally *t)
+    const struct cmdline *cmd, const struct labels *lv, struct tally *t)
 {
-	const int w = sc->width, h = sc->height;
+	const int w = sc->width, h = sc->height, rbc = lv->rbc;
 	size_t npix = (size_t)w * h, i;
 	unsigned char *fg = xmalloc(npix), *ign = xmalloc(npix);
-	unsigned char *in, *out, *box;
+	unsigned char *blob = xmalloc(npix), *part = xcalloc(npix, 1);
+	unsigned char *in, *out, *box = xmalloc(npix);
 	int k, level;
 
-	level = segment(fg, ign, sc, cmd->level);
+	level = segment(fg, ign, blob, sc, cmd->level);
 	for (k = 0; k < j->nbox; k++) {
 		const int *b = j->box[k].b;
 		double side = b[2] - b[0] > b[3] - b[1] ?
 		    b[2] - b[0] + 1 : b[3] - b[1] + 1;
+		double grow = fmax(BOX_GROW * side * cmd->scale, BOX_GROW_MIN);
+		int v = j->box[k].kind == BOX_WBC ? lv->wbc :
+		    j->box[k].kind == BOX_PLATELET ? lv->platelet : -1;
 
-		if (j->box[k].kind != BOX_RBC)
-			mark_box(ign, w, h, b, cmd->scale,
-			    fmax(BOX_GROW * side * cmd->scale, BOX_GROW_MIN));
+		if (j->box[k].kind == BOX_RBC)
+			continue;
+		mark_box(ign, w, h, b, cmd->scale, grow);
+		if (v < 0)
+			continue;
+		/* a nucleus lies inside its box; a platelet's box is often
+		 * a little off, so it is grown as for the ignore */
+		memset(box, 0, npix);
+		mark_box(box, w, h, b, cmd->scale,
+		    j->box[k].kind == BOX_WBC ? 0 : grow);
+		for (i = 0; i < npix; i++)
+			if (box[i] && blob[i])
+				part[i] = (unsigned char)v;
 	}
 	if (cmd->band > 0) {
 		in = xmalloc(npix);
@@ -697,17 +729,18 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 	}
 	memset(t, 0, sizeof *t);
 	for (i = 0; i < npix; i++) {
-		lab[i] = ign[i] ? CLASS_IGNORE : fg[i] ? rbc : 0;
-		t->ignore += ign[i];
-		t->rbc += !ign[i] && fg[i];
+		lab[i] = part[i] ? part[i] : ign[i] ? CLASS_IGNORE :
+		    fg[i] ? rbc : 0;
+		t->partial += part[i] != 0;
+		t->ignore += lab[i] == CLASS_IGNORE;
+		t->rbc += lab[i] == rbc;
 		fg[i] = lab[i] == rbc;
 	}
-	t->plasma = (long)npix - t->ignore - t->rbc;
+	t->plasma = (long)npix - t->ignore - t->rbc - t->partial;
 	t->regions = sieve(fg, w, h, 1, 0);
 
 	/* How well the RBC boxes are covered; a box more than half ignored
 	 * (under a white cell's box) is not scored. */
-	box = xmalloc(npix);
 	for (k = 0; k < j->nbox; k++) {
 		long n = 0, nign = 0, nrbc = 0;
 
@@ -719,7 +752,7 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 		for (i = 0; i < npix; i++)
 			if (box[i]) {
 				n++;
-				nign += lab[i] == CLASS_IGNORE;
+				nign += lab[i] == CLASS_IGNORE || part[i];
 				nrbc += lab[i] == rbc;
 			}
 		if (n == 0 || 2 * nign > n)
@@ -728,6 +761,8 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 		t->rbc_covered += nrbc >= COVERED * (n - nign);
 	}
 	free(box);
+	free(part);
+	free(blob);
 	free(fg);
 	free(ign);
 	return level;
@@ -807,6 +842,7 @@ describe(struct img *out, const struct job *j, const struct cmdline *cmd,
 	meta_int(out, "rbc_regions", t->regions);
 	meta_share(out, "coverage", t->rbc, npix);
 	meta_share(out, "ignored", t->ignore, npix);
+	meta_share(out, "partial", t->partial, npix);
 	meta_int(out, "level", level);
 }
 
@@ -816,6 +852,7 @@ tally_add(struct tally *sum, const struct tally *t)
 	sum->rbc += t->rbc;
 	sum->plasma += t->plasma;
 	sum->ignore += t->ignore;
+	sum->partial += t->partial;
 	sum->rbc_boxes += t->rbc_boxes;
 	sum->rbc_scored += t->rbc_scored;
 	sum->rbc_covered += t->rbc_covered;
@@ -832,13 +869,18 @@ main(int argc, char **argv)
 	const struct job *j;
 	unsigned char *lab;
 	FILE *spool;
-	int n = 0, rbc, level;
+	const struct class_table *ct;
+	struct labels lv;
+	int n = 0, level;
 	long total;
 
 	parse_cmdline(argc, argv, &cmd);
-	rbc = classes_lookup(classes_load(NULL), "Healthy RBC");
-	if (rbc < 0)
+	ct = classes_load(NULL);
+	if ((lv.rbc = classes_lookup(ct, "Healthy RBC")) < 0)
 		die("the class table has no 'Healthy RBC' class");
+	/* without its partial label, a box is ignored as with -P */
+	lv.wbc = cmd.no_partial ? -1 : classes_partial(ct, "White cell");
+	lv.platelet = cmd.no_partial ? -1 : classes_partial(ct, "Platelet");
 	spool = spool_open();
 	img_open(&rd, cmd.input);
 	while (img_read(&rd, &im, IMG_RGB)) {
@@ -849,7 +891,7 @@ main(int argc, char **argv)
 		check_boxes(j, im.width, im.height, &cmd);
 		rescale(&sc, &im, cmd.scale, j->id);
 		lab = xmalloc_array((size_t)sc.width, sc.height);
-		level = make_label(lab, &sc, j, &cmd, rbc, &t);
+		level = make_label(lab, &sc, j, &cmd, &lv, &t);
 		compose(&out, &sc, lab, cmd.min);
 		describe(&out, j, &cmd, &sc, &t, level);
 		img_write(spool, "<temporary file>", &out);
@@ -863,12 +905,13 @@ main(int argc, char **argv)
 		die("%s: has %d lines, the stream only %d photo%s",
 		    display_name(cmd.list), cmd.njobs, n, n == 1 ? "" : "s");
 	spool_commit(spool, stdout, "<stdout>");
-	total = sum.rbc + sum.plasma + sum.ignore;
+	total = sum.rbc + sum.plasma + sum.ignore + sum.partial;
 	if (!cmd.quiet)
-		warn("%d photo%s: red cell %.1f%%, plasma %.1f%%, ignore "
-		    "%.1f%% (before padding); %d of %d scored RBC boxes "
-		    "covered", n, n == 1 ? "" : "s", 100.0 * sum.rbc / total,
-		    100.0 * sum.plasma / total, 100.0 * sum.ignore / total,
+		warn("%d photo%s: red cell %.1f%%, plasma %.1f%%, partial "
+		    "%.1f%%, ignore %.1f%% (before padding); %d of %d scored "
+		    "RBC boxes covered", n, n == 1 ? "" : "s",
+		    100.0 * sum.rbc / total, 100.0 * sum.plasma / total,
+		    100.0 * sum.partial / total, 100.0 * sum.ignore / total,
 		    sum.rbc_covered, sum.rbc_scored);
 	img_free(&im);
 	return 0;

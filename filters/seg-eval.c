@@ -29,9 +29,10 @@ struct cmdline {
 };
 
 struct scores {
-	int n;                  /* classes */
+	int n;                  /* classes scored */
+	int nclass;             /* classes in the table */
 	uint64_t *conf;         /* n x n: [truth][pred] */
-	uint64_t unpredicted;   /* scored pixels predicted as 255 */
+	uint64_t unpredicted;   /* scored pixels predicted as no class */
 	uint64_t pixels;        /* scored pixels */
 	int images;
 	int binary;             /* classes 1.. count as one "cell" class */
@@ -99,10 +100,10 @@ accumulate(struct scores *s, const struct img *t, const struct img *p)
 
 	for (i = 0; i < npix; i++, tv += t->depth, pv++) {
 		int tc = *tv, pc = *pv;
-		if (tc == CLASS_IGNORE)
+		if (tc >= s->nclass)    /* ignore, or a partial label */
 			continue;
 		s->pixels++;
-		if (pc == CLASS_IGNORE) {
+		if (pc >= s->nclass) {  /* ignore, or a partial label */
 			s->unpredicted++;
 			continue;
 		}
@@ -277,6 +278,7 @@ main(int argc, char **argv)
 	ct = classes_load(NULL);
 	s.binary = cmd.binary;
 	s.n = cmd.binary ? 2 : ct->n;
+	s.nclass = ct->n;
 	for (int c = 0; c < s.n; c++)
 		s.names[c] = cmd.binary ? (c ? "cell" : "background") :
 		    ct->c[c].name;

@@ -179,21 +179,26 @@ print_table(const struct split *sp, int ns, const struct class_table *t)
 	for (s = 0; s < ns; s++)
 		printf(" %8s %8s", "pixel%", "objects");
 	putchar('\n');
-	for (c = 0; c <= t->n; c++) {
-		int v = c < t->n ? c : CLASS_IGNORE;
+	/* the classes, then the partial labels and ignore where present */
+	for (c = 0; c <= t->n + t->npartial; c++) {
+		int v = c < t->n ? c : c < t->n + t->npartial ?
+		    t->partial[c - t->n].index : CLASS_IGNORE;
+		const char *name = c < t->n ? t->c[v].name :
+		    c < t->n + t->npartial ? t->partial[c - t->n].info.name :
+		    "ignore";
 
-		if (v == CLASS_IGNORE) {
+		if (c >= t->n) {
 			uint64_t any = 0;
 			for (s = 0; s < ns; s++)
 				any += sp[s].pixels[v];
 			if (any == 0)
 				continue;
 		}
-		printf("%-16s", v == CLASS_IGNORE ? "ignore" : t->c[v].name);
+		printf("%-16.16s", name);
 		for (s = 0; s < ns; s++) {
 			printf(" %8.3f", sp[s].total ? 100.0 *
 			    sp[s].pixels[v] / sp[s].total : 0.0);
-			if (sp[s].records < 0 || v == CLASS_IGNORE)
+			if (sp[s].records < 0 || c >= t->n)
 				printf(" %8s", "-");
 			else
 				printf(" %8ld", sp[s].objects[v]);
@@ -223,6 +228,13 @@ print_yaml(const struct split *sp, int ns, const struct class_table *t)
 			if (sp[s].records >= 0)
 				printf(", objects: %ld", sp[s].objects[c]);
 			printf("}\n");
+		}
+		for (c = 0; c < t->npartial; c++) {
+			uint64_t n = sp[s].pixels[t->partial[c].index];
+			if (n > 0)
+				printf("      \"%s\": {pixel_share: %.6f, "
+				    "partial: true}\n", t->partial[c].info.name,
+				    (double)n / sp[s].total);
 		}
 		if (sp[s].pixels[CLASS_IGNORE] > 0)
 			printf("      ignore: {pixel_share: %.6f}\n",

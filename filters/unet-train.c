@@ -651,6 +651,13 @@ setup(struct trainer *t)
 		adam_init(&t->opt, t->net);
 		rng_seed(&t->data_rng, t->cfg.seed);
 	}
+	/* the class table's partial labels (a white cell of unknown type)
+	 * train by the summed probability of their members */
+	const struct class_table *ct = classes_load(NULL);
+	uint32_t sets[256] = { 0 };
+	for (int k = 0; k < ct->npartial; k++)
+		sets[ct->partial[k].index] = ct->partial[k].members;
+	unet_set_partial(t->net, sets);
 	t->net->grad_ready = comm_grads_ready;  /* buckets start in backward */
 	px = (size_t)t->cfg.input_h * t->cfg.input_w;
 	t->x = xmalloc_array((size_t)t->cfg.batch * px * 3, sizeof *t->x);

@@ -5,8 +5,12 @@
  *	  - {index: 0, name: background, colour: "#000000"}
  *	  ...
  *	ignore: {index: 255, name: ignore, colour: "#ffffff"}
+ *	partial:
+ *	  - {index: 254, name: White cell, colour: "#c0c0c0",
+ *	     members: [Eosinophil, Basophil, ...]}
  *
- * Indices must be 0..n-1 in order, names unique, colours #rrggbb.
+ * Indices must be 0..n-1 in order, names unique, colours #rrggbb; partial
+ * labels take unique indices from n to 254 and name two or more classes.
  */
 #include "classes.h"
 
@@ -19,22 +23,30 @@
 #include "util.h"
 #include "yamldoc.h"
 
-static void
+/* One class, or with WANT_INDEX < 0 a partial label (any index from
+ * -WANT_INDEX to 254, and a members list, which the caller reads);
+ * returns the index. */
+static long
 parse_class(struct yamldoc *y, yaml_node_t *m, struct class_info *ci,
     long want_index)
 {
 	static const char *const keys[] = { "index", "name", "colour", NULL };
+	static const char *const pkeys[] = { "index", "name", "colour",
+	    "members", NULL };
 	yaml_node_t *n;
 	const char *s;
 	unsigned r, g, b;
 	char tail;
 	long idx;
 
-	yamldoc_check_keys(y, m, keys);
+	yamldoc_check_keys(y, m, want_index < 0 ? pkeys : keys);
 	if ((n = yamldoc_get(y, m, "index")) == NULL)
 		yamldoc_die(y, m, "class without 'index'");
-	idx = yamldoc_long(y, n, "index", 0, 255);
-	if (idx != want_index)
+	if (want_index < 0)
+		idx = yamldoc_long(y, n, "index", -want_index, CLASS_IGNORE - 1);
+	else
+		idx = yamldoc_long(y, n, "index", 0, 255);
+	if (want_index >= 0 && idx != want_index)
 		yamldoc_die(y, n, "index: expected %ld, got %ld", want_index,
 		    idx);
 	if ((n = yamldoc_get(y, m, "name")) == NULL)
@@ -52,12 +64,54 @@ parse_class(struct yamldoc *y, yaml_node_t *m, struct class_info *ci,
 	    sscanf(s, "#%2x%2x%2x%c", &r, &g, &b, &tail) != 3)
 		yamldoc_die(y, n, "colour: '%s' is not #rrggbb", s);
 	ci->rgb[0] = r, ci->rgb[1] = g, ci->rgb[2] = b;
+	return idx;
+}
+
+static void
+parse_partial(struct yamldoc *y, yaml_node_t *m, struct class_table *t)
+{
+	struct class_partial *pl = &t->partial[t->npartial];
+	yaml_node_t *list, *n;
+	yaml_node_item_t *it;
+	int k;
+
+	if (t->npartial == CLASS_PARTIAL_MAX)
+		yamldoc_die(y, m, "more than %d partial labels",
+		    CLASS_PARTIAL_MAX);
+	pl->index = (int)parse_class(y, m, &pl->info, -(long)t->n);
+	for (k = 0; k < t->npartial; k++)
+		if (t->partial[k].index == pl->index)
+			yamldoc_die(y, m, "duplicate partial label index %d",
+			    pl->index);
+	if (classes_lookup(t, pl->info.name) >= 0 ||
+	    classes_partial(t, pl->info.name) >= 0)
+		yamldoc_die(y, m, "duplicate class name '%s'", pl->info.name);
+	list = yamldoc_get(y, m, "members");
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
+		yamldoc_die(y, list ? list : m, "partial label '%s' needs a "
+		    "'members' list of class names", pl->info.name);
+	pl->members = 0;
+	for (it = list->data.sequence.items.start;
+	    it < list->data.sequence.items.top; it++) {
+		n = yamldoc_node(y, *it);
+		const char *name = yamldoc_scalar(y, n, "a class name");
+		if ((k = classes_lookup(t, name)) < 0)
+			yamldoc_die(y, n, "members: no class '%s'", name);
+		if (pl->members >> k & 1)
+			yamldoc_die(y, n, "members: '%s' twice", name);
+		pl->members |= 1u << k;
+	}
+	if ((pl->members & (pl->members - 1)) == 0)
+		yamldoc_die(y, list, "partial label '%s' needs two or more "
+		    "members", pl->info.name);
+	t->npartial++;
 }
 
 static void
 load_into(struct class_table *t, const char *path)
 {
-	static const char *const top[] = { "classes", "ignore", NULL };
+	static const char *const top[] = { "classes", "ignore", "partial",
+	    NULL };
 	struct yamldoc y;
 	yaml_node_t *root, *list, *n;
 	yaml_node_item_t *it;
@@ -89,6 +143,13 @@ load_into(struct class_table *t, const char *path)
 		strcpy(t->ignore.name, "ignore");
 		for (i = 0; i < 3; i++)
 			t->ignore.rgb[i] = 255;
+	}
+	if ((list = yamldoc_get(&y, root, "partial")) != NULL) {
+		if (list->type != YAML_SEQUENCE_NODE)
+			yamldoc_die(&y, list, "expected a 'partial' list");
+		for (it = list->data.sequence.items.start;
+		    it < list->data.sequence.items.top; it++)
+			parse_partial(&y, yamldoc_node(&y, *it), t);
 	}
 	yamldoc_free(&y);
 }
@@ -141,11 +202,34 @@ classes_lookup(const struct class_table *t, const char *name)
 	return -1;
 }
 
+int
+classes_partial(const struct class_table *t, const char *name)
+{
+	for (int k = 0; k < t->npartial; k++)
+		if (same_name(t->partial[k].info.name, name))
+			return t->partial[k].index;
+	return -1;
+}
+
+uint32_t
+classes_members(const struct class_table *t, int i)
+{
+	if (i >= 0 && i < t->n)
+		return 1u << i;
+	for (int k = 0; k < t->npartial; k++)
+		if (t->partial[k].index == i)
+			return t->partial[k].members;
+	return 0;
+}
+
 const unsigned char *
 classes_colour(const struct class_table *t, int i)
 {
 	if (i == CLASS_IGNORE)
 		return t->ignore.rgb;
+	for (int k = 0; k < t->npartial; k++)
+		if (t->partial[k].index == i)
+			return t->partial[k].info.rgb;
 	if (i < 0 || i >= t->n)
 		return NULL;
 	return t->c[i].rgb;

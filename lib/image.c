@@ -208,13 +208,17 @@ check_labels(struct img_reader *r, const struct img *im, int plane)
 	const unsigned char *p = im->data + plane;
 	size_t i, npix = (size_t)im->width * im->height;
 
+	const struct class_table *ct = classes_load(NULL);
+
 	if (r->nclass == 0)
-		r->nclass = classes_load(NULL)->n;
+		r->nclass = ct->n;
 	for (i = 0; i < npix; i++, p += im->depth)
-		if (*p >= r->nclass && *p != 255)
+		if (*p >= r->nclass && *p != 255 &&
+		    classes_members(ct, *p) == 0)
 			die("%s: image %d: label value %d at (%zu,%zu) is not a "
-			    "class (0..%d) or 255", r->name, r->count, *p,
-			    i % im->width, i / im->width, r->nclass - 1);
+			    "class (0..%d), a partial label or 255", r->name,
+			    r->count, *p, i % im->width, i / im->width,
+			    r->nclass - 1);
 }
 
 int

@@ -13,9 +13,10 @@
 #
 # Each BCCD smear goes through label-smear(1) with all its Pascal VOC
 # boxes: red cells become Healthy RBC by the photo's own darkness, the
-# plasma background, and the white-cell and platelet boxes ignore (255),
-# since BCCD names no white-cell type and its platelet boxes are too rough
-# for pixels.  The scale is BCCD's (0.36, see pipelines/blocks.sh).
+# plasma background, the nuclei in white-cell boxes the partial label
+# White cell and the platelets in platelet boxes the partial label
+# Platelet (BCCD names no white-cell type), and the rest of those boxes
+# ignore (255).  The scale is BCCD's (0.36, see pipelines/blocks.sh).
 # label-smear is $LABEL_SMEAR if set, else bin/label-smear beside this
 # script if built there, else the one on PATH.  Nothing is written to
 # standard output unless every step succeeds.

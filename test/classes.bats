@@ -72,6 +72,46 @@ table() { # write a share dir with classes.yaml from stdin
 	assert_fails_cleanly "classes.yaml:3: duplicate class name 'healthy_rbc'"
 }
 
+@test "classes: a partial label is drawn in its own colour" {
+	table <<-'EOF2'
+	classes:
+	  - {index: 0, name: bg, colour: "#010203"}
+	  - {index: 1, name: a, colour: "#040506"}
+	  - {index: 2, name: b, colour: "#070809"}
+	partial:
+	  - {index: 200, name: a or b, colour: "#0a0b0c", members: [a, B]}
+	EOF2
+	run bash -c "printf 'P5\n2 1\n255\n\2\310' | colorize | tail -c 6 | od -An -tu1"
+	[ "$(echo $output)" = "7 8 9 10 11 12" ]
+}
+
+@test "classes: bad partial labels name the file, line and problem" {
+	head='classes:
+  - {index: 0, name: bg, colour: "#000000"}
+  - {index: 1, name: a, colour: "#ffffff"}
+  - {index: 2, name: b, colour: "#ffffff"}
+partial:'
+	for bad in \
+	    '{index: 200, name: x, colour: "#000000", members: [a, c]}|members: no class '"'c'" \
+	    '{index: 200, name: x, colour: "#000000", members: [a]}|needs two or more members' \
+	    '{index: 200, name: x, colour: "#000000", members: [a, a]}|members: '"'a'"' twice' \
+	    '{index: 200, name: x, colour: "#000000"}|needs a '"'members'"' list' \
+	    '{index: 2, name: x, colour: "#000000", members: [a, b]}|index' \
+	    '{index: 255, name: x, colour: "#000000", members: [a, b]}|index' \
+	    '{index: 200, name: A, colour: "#000000", members: [a, b]}|duplicate class name '"'A'"
+	do
+		table <<<"$(printf '%s\n  - %s\n' "$head" "${bad%%|*}")"
+		run --separate-stderr colorize "$F/pred.pgm"
+		assert_fails_cleanly "classes.yaml:6"
+		[[ "$stderr" == *"${bad#*|}"* ]]
+	done
+	table <<<"$(printf '%s\n  - %s\n  - %s\n' "$head" \
+	    '{index: 200, name: x, colour: "#000000", members: [a, b]}' \
+	    '{index: 200, name: y, colour: "#000000", members: [a, b]}')"
+	run --separate-stderr colorize "$F/pred.pgm"
+	assert_fails_cleanly "classes.yaml:7: duplicate partial label index 200"
+}
+
 @test "classes: invalid YAML" {
 	table <<-'EOF2'
 	classes: [

@@ -20,21 +20,26 @@ setup() {
 	# the Healthy RBC index of the class table
 	RBC=$(sed -n 's/.*index: *\([0-9]*\), *name: *Healthy RBC,.*/\1/p' \
 	    "$SMEARSEG_SHARE/classes.yaml")
+	# and its White cell partial label
+	PART=$(sed -n 's/.*index: *\([0-9]*\), *name: *White cell,.*/\1/p' \
+	    "$SMEARSEG_SHARE/classes.yaml")
 }
 
-# check_label PAM SCALE: the checklabel.awk line for the label of PAM.
+# check_label PAM SCALE [PART]: the checklabel.awk line for the label of
+# PAM, the white cell labelled PART (default: the White cell label).
 check_label() {
 	pamchannel -tupletype GRAYSCALE 3 <"$1" | pamtopnm -plain |
-	    awk -v rbc="$RBC" -v scale="$2" -f "$F/checklabel.awk" \
+	    awk -v rbc="$RBC" -v part="${3:-$PART}" -v scale="$2" -f "$F/checklabel.awk" \
 	    "$F/photo.discs" "$F/photo.list" -
 }
 
-@test "label-smear: red cells, plasma, and an ignored white cell and platelet" {
+@test "label-smear: red cells, plasma, a white cell of no type, an ignored platelet" {
 	[ "$RBC" -eq 9 ]
+	[ "$PART" -eq 254 ]
 	label-smear -q -m 0 -S synth -l "$F/photo.list" "$T/photo.ppm" >"$T/out.pam"
 	[ "$(pamfile "$T/out.pam")" = "$T/out.pam:	PAM, 160 by 120 by 4 maxval 255
     Tuple type: RGB_LABEL" ]
-	[ "$(check_label "$T/out.pam" 1)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0" ]
+	[ "$(check_label "$T/out.pam" 1)" = "values 0,9,254,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
 	[ "$(perl "$META" kind "$T/out.pam")" = real ]
 	[ "$(perl "$META" id "$T/out.pam")" = synth/1 ]
 	[ "$(perl "$META" group "$T/out.pam")" = synth ]
@@ -48,6 +53,27 @@ check_label() {
 	cmp "$T/rgb.ppm" "$T/raw.ppm"
 }
 
+@test "label-smear: -P leaves the white cell's box ignored, with no partial label" {
+	label-smear -q -m 0 -P -l "$F/photo.list" "$T/photo.ppm" >"$T/np.pam"
+	[ "$(check_label "$T/np.pam" 1 255)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
+	[ "$(perl "$META" partial "$T/np.pam")" = 0.000 ]
+	label-smear -q -m 0 -l "$F/photo.list" "$T/photo.ppm" >"$T/p.pam"
+	# the white cell (a disc of radius 25 in 160x120) is about 10%
+	awk -v s="$(perl "$META" partial "$T/p.pam")" \
+	    'BEGIN { exit !(s >= 0.08 && s <= 0.11) }'
+	# only the box's pixels differ
+	[ "$(pamchannel -tupletype RGB 0 1 2 <"$T/p.pam" | pamtopnm | cksum)" = \
+	    "$(pamchannel -tupletype RGB 0 1 2 <"$T/np.pam" | pamtopnm | cksum)" ]
+}
+
+@test "label-smear: a class table without the partial labels ignores the boxes" {
+	mkdir -p "$T/share"
+	sed '/^partial:/,$d' "$SMEARSEG_SHARE/classes.yaml" >"$T/share/classes.yaml"
+	SMEARSEG_SHARE=$T/share label-smear -q -m 0 -l "$F/photo.list" \
+	    "$T/photo.ppm" >"$T/nt.pam"
+	[ "$(check_label "$T/nt.pam" 1 255)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
+}
+
 @test "label-smear: the label is decided at the scaled size" {
 	# the photo at twice the 40x scale, its boxes doubled, and back
 	awk -v w=320 -v h=240 -v k=2 -f "$F/mkphoto.awk" "$F/photo.discs" \
@@ -59,7 +85,7 @@ check_label() {
 	label-smear -q -m 0 -s 0.5 -l "$T/double.list" "$T/double.ppm" >"$T/half.pam"
 	[ "$(perl "$META" unpadded "$T/half.pam")" = 160x120 ]
 	[ "$(perl "$META" rbc_covered "$T/half.pam")" = 4 ]
-	[ "$(check_label "$T/half.pam" 1)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0" ]
+	[ "$(check_label "$T/half.pam" 1)" = "values 0,9,254,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
 }
 
 # label_at PAM X Y: the label value of pixel (X, Y).
@@ -87,7 +113,7 @@ label_at() {
 
 @test "label-smear: a thin ignore band along the red cells' edges" {
 	label-smear -q -m 0 -b 1 -l "$F/photo.list" "$T/photo.ppm" >"$T/band.pam"
-	[ "$(check_label "$T/band.pam" 1)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0" ]
+	[ "$(check_label "$T/band.pam" 1)" = "values 0,9,254,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
 	label-smear -q -m 0 -l "$F/photo.list" "$T/photo.ppm" >"$T/plain.pam"
 	a=$(perl "$META" ignored "$T/plain.pam")
 	b=$(perl "$META" ignored "$T/band.pam")
@@ -228,14 +254,26 @@ label_at() {
 	covered=$(perl "$META" rbc_covered "$T/bccd.pam" | awk '{ s += $1 } END { print s }')
 	scored=$(perl "$META" rbc_scored "$T/bccd.pam" | awk '{ s += $1 } END { print s }')
 	awk -v c="$covered" -v s="$scored" 'BEGIN { exit !(s > 0 && c >= 0.85 * s) }'
-	# labels only 0, Healthy RBC and 255, each present
+	# labels only 0, Healthy RBC, the two partial labels and 255; each
+	# photo has plasma, red cells and ignore, and the photos together
+	# both partial labels (a platelet too faint to be a purple blob
+	# stays ignored)
+	PLT=$(sed -n 's/.*index: *\([0-9]*\), *name: *Platelet,.*/\1/p' \
+	    "$SMEARSEG_SHARE/classes.yaml")
+	[ "$PLT" -eq 253 ]
 	pamchannel -tupletype GRAYSCALE 3 <"$T/bccd.pam" >"$T/labels.pam"
 	(cd "$T" && pamsplit labels.pam lab_%d.pam 2>/dev/null)
+	: >"$T/partials"
 	for f in "$T"/lab_*.pam; do
-		pamtopnm -plain "$f" | awk -v rbc="$RBC" '
+		pamtopnm -plain "$f" | awk -v rbc="$RBC" -v wbc="$PART" \
+		    -v plt="$PLT" '
 		    { for (i = 1; i <= NF; i++) tok[++n] = $i }
 		    END { for (i = 5; i <= n; i++) seen[tok[i]] = 1
-			for (v in seen) if (v != 0 && v != rbc && v != 255) exit 1
-			exit !((0 in seen) && (rbc in seen) && (255 in seen)) }'
+			for (v in seen) if (v != 0 && v != rbc && v != 255 &&
+			    v != wbc && v != plt) exit 1
+			for (v in seen) if (v == wbc || v == plt) print v
+			exit !((0 in seen) && (rbc in seen) && (255 in seen)) }' \
+		    >>"$T/partials"
 	done
+	[ "$(sort -u "$T/partials" | paste -sd,)" = "$PLT,$PART" ]
 }

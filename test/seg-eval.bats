@@ -90,7 +90,22 @@ F=$BATS_TEST_DIRNAME/fixtures/seg-eval
 @test "seg-eval: a prediction value that is not a class" {
 	printf 'P5\n4 3\n255\n\0\0\0\0\0\0\0\0\0\0\0\14' >"$BATS_TEST_TMPDIR/p.pgm"
 	run --separate-stderr seg-eval "$F/truth.pam" "$BATS_TEST_TMPDIR/p.pgm"
-	assert_fails_cleanly "label value 12 at (3,2) is not a class (0..9) or 255"
+	assert_fails_cleanly "label value 12 at (3,2) is not a class (0..9), a partial label or 255"
+}
+
+@test "seg-eval: truth with a partial label is not scored, like ignore" {
+	# the fixture's ignored pixel as the White cell partial label (254)
+	{ printf 'P5\n4 3\n255\n'; tail -c 12 "$F/truth.pgm" | head -c 11
+	  printf '\376'; } >"$BATS_TEST_TMPDIR/t.pgm"
+	run seg-eval "$BATS_TEST_TMPDIR/t.pgm" "$F/pred.pgm"
+	[ "$status" -eq 0 ]
+	diff <(printf '%s\n' "$output") "$F/expected.yaml"
+	# and predicted on a scored pixel, it counts as unpredicted
+	{ printf 'P5\n4 3\n255\n'; printf '\376'; tail -c 11 "$F/pred.pgm"; } \
+	    >"$BATS_TEST_TMPDIR/p.pgm"
+	run seg-eval "$F/truth.pgm" "$BATS_TEST_TMPDIR/p.pgm"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"unpredicted: 1"* ]]
 }
 
 @test "seg-eval: needs two operands" {

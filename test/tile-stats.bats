@@ -56,3 +56,18 @@ setup() {
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 }
+
+@test "tile-stats: partial labels get rows of their own" {
+	L=$FIXTURES/label-smear
+	awk -v w=160 -v h=120 -f "$L/mkphoto.awk" "$L/photo.discs" >photo.ppm
+	label-smear -q -l "$L/photo.list" photo.ppm >real.pam
+	run --separate-stderr tile-stats real.pam
+	[ "$status" -eq 0 ]
+	share=$(echo "$output" | awk '$1 " " $2 == "White cell" { print $3 }')
+	awk -v s="$share" 'BEGIN { exit !(s > 1 && s < 20) }'
+	# no Platelet row: the fixture's platelet has no box
+	[ "$(echo "$output" | awk '$1 == "Platelet" && $2 ~ /^[0-9]/' | wc -l)" -eq 0 ]
+	[ "$(echo "$output" | awk '$1 == "Platelet" && $2 == "clump"' | wc -l)" -eq 1 ]
+	run tile-stats -y real.pam
+	[[ "$output" == *'"White cell": {pixel_share: '*', partial: true}'* ]]
+}

@@ -192,18 +192,24 @@ struct nn_ops {
 	// is sums[0]/sums[1].  The backward pass writes dlogits = scale *
 	// w[y] * (p - onehot(y)), with scale = dloss / sums[1] chosen by the
 	// caller (so that data-parallel ranks can use the global sum).
+	// Partial labels: a value v >= K with sets[v] != 0 stands for any
+	// class of the bit set sets[v]; its CE is -log sum_{k in set} p_k,
+	// its weight the mean of the members' w, and the backward pass
+	// writes scale * w * (p - p*[k in set] / sum_set p).
 	void (*xent_forward)(
 	    float *probs,               /* N,K */
 	    double *sums,               /* 2, host */
 	    const float *logits,        /* N,K */
 	    const uint8_t *labels,      /* N */
 	    const float *class_w,       /* K */
+	    const uint32_t *sets,       /* 256 or NULL */
 	    int N, int K);
 	void (*xent_backward)(
 	    float *dlogits,             /* N,K  (=) */
 	    const float *probs,         /* N,K */
 	    const uint8_t *labels,      /* N */
 	    const float *class_w,       /* K */
+	    const uint32_t *sets,       /* 256 or NULL */
 	    float scale, int N, int K);
 	/* Softmax alone, for inference. */
 	void (*softmax_forward)(

@@ -357,6 +357,8 @@ unet_free(struct unet *net)
 	o->free(net->probs);
 	o->free(net->labels);
 	o->free(net->class_w);
+	if (net->sets)
+		o->free(net->sets);
 	o->free(net->params);
 	o->free(net->grads);
 	free(net->layers);
@@ -523,9 +525,11 @@ unet_forward_loss(struct unet *net, const float *x, const uint8_t *labels,
 	float *ones = NULL;
 
 	for (int i = 0; i < N; i++)
-		if (labels[i] >= K && labels[i] != NN_IGNORE_LABEL)
-			die("label %d at pixel %d is not a class (0..%d) or %d",
-			    labels[i], i, K - 1, NN_IGNORE_LABEL);
+		if (labels[i] >= K && labels[i] != NN_IGNORE_LABEL &&
+		    (net->sets == NULL || net->host_sets[labels[i]] == 0))
+			die("label %d at pixel %d is not a class (0..%d), a "
+			    "partial label or %d", labels[i], i, K - 1,
+			    NN_IGNORE_LABEL);
 	if (class_w == NULL) {
 		ones = xmalloc_array(K, sizeof(float));
 		for (int k = 0; k < K; k++)
@@ -536,7 +540,7 @@ unet_forward_loss(struct unet *net, const float *x, const uint8_t *labels,
 	net->ops->upload(net->labels, labels, (size_t)N);
 	net->ops->upload(net->class_w, class_w, K * sizeof(float));
 	net->ops->xent_forward(net->probs, net->sums, net->logits, net->labels,
-	    net->class_w, N, K);
+	    net->class_w, net->sets, N, K);
 	free(ones);
 	net->have_loss = 1;
 	return net->sums[1] > 0 ? (float)(net->sums[0] / net->sums[1]) : 0;
@@ -546,6 +550,33 @@ const float *
 unet_skip(const struct unet *net, int l)
 {
 	return net->layers[(l + 1) * net->cfg.convs - 1].a;
+}
+
+void
+unet_set_partial(struct unet *net, const uint32_t *sets)
+{
+	const struct nn_ops *o = net->ops;
+	uint32_t all = net->cfg.classes >= 32 ? 0xffffffffu :
+	    (1u << net->cfg.classes) - 1;
+	int n = 0;
+
+	memset(net->host_sets, 0, sizeof net->host_sets);
+	for (int v = net->cfg.classes; sets && v < NN_IGNORE_LABEL; v++) {
+		if (sets[v] & ~all)
+			die("partial label %d names a class beyond %d", v,
+			    net->cfg.classes - 1);
+		net->host_sets[v] = sets[v];
+		n += sets[v] != 0;
+	}
+	if (n == 0) {
+		if (net->sets)
+			o->free(net->sets);
+		net->sets = NULL;
+		return;
+	}
+	if (net->sets == NULL)
+		net->sets = o->alloc(sizeof net->host_sets);
+	o->upload(net->sets, net->host_sets, sizeof net->host_sets);
 }
 
 double
@@ -625,7 +656,7 @@ unet_backward(struct unet *net, double wsum)
 	if (!net->have_loss)
 		die("backward pass without a forward pass with a loss");
 	o->xent_backward(net->gbuf[cur], net->probs, net->labels, net->class_w,
-	    wsum > 0 ? (float)(1 / wsum) : 0, N, c->classes);
+	    net->sets, wsum > 0 ? (float)(1 / wsum) : 0, N, c->classes);
 
 	// head, then the decoder from the top level down to level L-1
 	const float *in = ly[n - 1].a;

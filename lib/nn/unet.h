@@ -94,6 +94,8 @@ struct unet {
 	float *probs;           /* B,H,W,K */
 	uint8_t *labels;        /* B,H,W */
 	float *class_w;         /* K */
+	uint32_t *sets;         /* 256: partial labels' class sets, or NULL */
+	uint32_t host_sets[256];        /* ... as set by unet_set_partial */
 	float *gbuf[2];         /* activation gradients, ping-pong */
 	size_t act_bytes;       /* backend memory for activations */
 	int B;                  /* batch of the last forward pass */
@@ -128,10 +130,15 @@ void unet_forward(struct unet *net, const float *x, int B);
 /* Softmax of the last forward pass, downloaded to host PROBS (B,H,W,K). */
 void unet_probs(struct unet *net, float *probs);
 /* Forward pass and loss for host X (B,H,W,Cin), LABELS (B,H,W; class
- * index or 255 = ignore) and CLASS_W (K; NULL = all ones).  Returns the
+ * index, a partial label set by unet_set_partial, or 255 = ignore) and CLASS_W (K; NULL = all ones).  Returns the
  * weighted mean cross-entropy (loss.c), 0 if no pixel is scored. */
 float unet_forward_loss(struct unet *net, const float *x,
     const uint8_t *labels, const float *class_w, int B);
+/* Partial labels for the loss: label value V (K..254) stands for any
+ * class in the bit set SETS[V] (see nn_ops.xent_forward); SETS (256
+ * entries, those below K and 255 unused) NULL clears them.  Until set,
+ * every label must be a class or 255. */
+void unet_set_partial(struct unet *net, const uint32_t *sets);
 /* The skip output of encoder level L (B, H>>L, W>>L, widths[L]) of the
  * last forward pass, in backend memory: the max-pool's input. */
 const float *unet_skip(const struct unet *net, int l);

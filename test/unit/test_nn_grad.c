@@ -638,6 +638,7 @@ struct xent_ctx {
 	int N, K;
 	float *z, *p, *w;
 	uint8_t *lab;
+	uint32_t *sets;         /* NULL: no partial labels */
 };
 
 static double
@@ -646,7 +647,7 @@ xent_loss(void *ctx)
 	struct xent_ctx *c = ctx;
 	double s[2];
 
-	ops->xent_forward(c->p, s, c->z, c->lab, c->w, c->N, c->K);
+	ops->xent_forward(c->p, s, c->z, c->lab, c->w, c->sets, c->N, c->K);
 	return s[0] / s[1];
 }
 
@@ -666,8 +667,9 @@ test_xent(void)
 	for (int n = 0; n < c.N; n++)
 		c.lab[n] = n % 6 == 5 ? NN_IGNORE_LABEL : rng_below(&rng, c.K);
 	dz = randn((size_t)c.N * c.K, 1);
-	ops->xent_forward(c.p, s, c.z, c.lab, c.w, c.N, c.K);
-	ops->xent_backward(dz, c.p, c.lab, c.w, (float)(1 / s[1]), c.N, c.K);
+	ops->xent_forward(c.p, s, c.z, c.lab, c.w, NULL, c.N, c.K);
+	ops->xent_backward(dz, c.p, c.lab, c.w, NULL, (float)(1 / s[1]), c.N,
+	    c.K);
 	struct fd f = { xent_loss, &c, 1e-2, 1, 1e-3 };
 	check("xent", "logits", &f, c.z, dz, (size_t)c.N * c.K, 1, NULL);
 
@@ -687,6 +689,78 @@ test_xent(void)
 	    "xent: loss %.8f = sum w*CE / sum w = %.8f, ignore label skipped",
 	    s[0] / s[1], ref / wsum);
 	free(c.z), free(c.p), free(c.w), free(c.lab), free(dz);
+}
+
+/* Partial labels: 200 = any of classes {1, 2, 3}, 201 = {4} alone (which
+ * must score as label 4 does), beside classes and the ignore label. */
+static void
+test_xent_partial(void)
+{
+	struct xent_ctx c = { .N = 30, .K = 5 };
+	uint32_t *sets = xcalloc(256, sizeof *sets);
+	float *dz, *p1, *dz1;
+	double s[2], s1[2], ref = 0, wsum = 0;
+
+	sets[200] = 1u << 1 | 1u << 2 | 1u << 3;
+	sets[201] = 1u << 4;
+	c.sets = sets;
+	c.z = randn((size_t)c.N * c.K, 2);
+	c.p = randn((size_t)c.N * c.K, 1);
+	c.w = xmalloc_array(c.K, sizeof(float));
+	c.lab = xmalloc(c.N);
+	for (int k = 0; k < c.K; k++)
+		c.w[k] = 0.2f + (float)rng_uniform(&rng) * 4;
+	for (int n = 0; n < c.N; n++)
+		c.lab[n] = n % 5 == 4 ? NN_IGNORE_LABEL : n % 5 == 3 ? 200 :
+		    n % 5 == 2 ? 201 : rng_below(&rng, c.K);
+	dz = randn((size_t)c.N * c.K, 1);
+	ops->xent_forward(c.p, s, c.z, c.lab, c.w, sets, c.N, c.K);
+	ops->xent_backward(dz, c.p, c.lab, c.w, sets, (float)(1 / s[1]), c.N,
+	    c.K);
+	struct fd f = { xent_loss, &c, 1e-2, 1, 1e-3 };
+	check("xent partial", "logits", &f, c.z, dz, (size_t)c.N * c.K, 1,
+	    NULL);
+
+	for (int n = 0; n < c.N; n++) {
+		const float *z = c.z + (size_t)n * c.K;
+		double se = 0, ss = 0, w = 0;
+		int y = c.lab[n], m = 0;
+		if (y == NN_IGNORE_LABEL)
+			continue;
+		for (int k = 0; k < c.K; k++) {
+			int in = y < c.K ? k == y : (int)(sets[y] >> k & 1);
+			se += exp(z[k]);
+			ss += in ? exp(z[k]) : 0;
+			w += in ? c.w[k] : 0;
+			m += in;
+		}
+		ref += w / m * (log(se) - log(ss));
+		wsum += w / m;
+	}
+	tap_ok(tap_close(s[0] / s[1], ref / wsum, 1e-6, 1e-6) &&
+	    tap_close(s[1], wsum, 1e-6, 1e-6),
+	    "xent partial: loss %.8f = -log of the set's probability, "
+	    "weighted by the members' mean = %.8f", s[0] / s[1], ref / wsum);
+
+	/* the set of one class is that class, in loss and gradient */
+	p1 = randn((size_t)c.N * c.K, 1);
+	dz1 = randn((size_t)c.N * c.K, 1);
+	for (int n = 0; n < c.N; n++)
+		if (c.lab[n] == 201)
+			c.lab[n] = 4;
+	ops->xent_forward(p1, s1, c.z, c.lab, c.w, sets, c.N, c.K);
+	ops->xent_backward(dz1, p1, c.lab, c.w, sets, (float)(1 / s1[1]),
+	    c.N, c.K);
+	double dmax = 0;
+	for (size_t i = 0; i < (size_t)c.N * c.K; i++)
+		dmax = fmax(dmax, fabs(dz1[i] - dz[i]));
+	tap_ok(tap_close(s1[0], s[0], 1e-9, 1e-9) &&
+	    tap_close(s1[1], s[1], 1e-9, 1e-9) && dmax < 1e-6,
+	    "xent partial: a one-class set scores as that class "
+	    "(loss %.8f vs %.8f, gradient differs by %.2g)", s1[0] / s1[1],
+	    s[0] / s[1], dmax);
+	free(c.z), free(c.p), free(c.w), free(c.lab), free(dz), free(p1);
+	free(dz1), free(sets);
 }
 
 // --- Adam -------------------------------------------------------------------
@@ -882,6 +956,7 @@ main(int argc, char **argv)
 	RUN("act", test_act(0.1f); test_act(0));
 	RUN("groupnorm", test_groupnorm());
 	RUN("xent", test_xent());
+	RUN("xent", test_xent_partial());
 	RUN("adam", test_adam());
 	RUN("unet", test_unet(UNET_NORM_NONE); test_unet(UNET_NORM_GROUP));
 	return tap_done();

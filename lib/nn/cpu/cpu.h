@@ -120,9 +120,11 @@ void cpu_groupnorm_backward(float *dinp, float *dgamma, float *dbeta,
     const float *dout, const float *inp, const float *mean,
     const float *rstd, const float *gamma, int B, int HW, int C, int G);
 void cpu_xent_forward(float *probs, double *sums, const float *logits,
-    const uint8_t *labels, const float *class_w, int N, int K);
+    const uint8_t *labels, const float *class_w, const uint32_t *sets,
+    int N, int K);
 void cpu_xent_backward(float *dlogits, const float *probs,
-    const uint8_t *labels, const float *class_w, float scale, int N, int K);
+    const uint8_t *labels, const float *class_w, const uint32_t *sets,
+    float scale, int N, int K);
 void cpu_softmax_forward(float *probs, const float *logits, int N, int K);
 void cpu_adam_update(float *p, float *m, float *v, const float *g, size_t n,
     float lr, float beta1, float beta2, float eps, float wd, long t);
