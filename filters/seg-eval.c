@@ -20,6 +20,7 @@
 #include "classes.h"
 #include "cli.h"
 #include "image.h"
+#include "metrics.h"
 #include "util.h"
 
 struct cmdline {
@@ -29,11 +30,8 @@ struct cmdline {
 };
 
 struct scores {
-	int n;                  /* classes scored */
+	struct confusion cm;
 	int nclass;             /* classes in the table */
-	uint64_t *conf;         /* n x n: [truth][pred] */
-	uint64_t unpredicted;   /* scored pixels predicted as no class */
-	uint64_t pixels;        /* scored pixels */
 	int images;
 	int binary;             /* classes 1.. count as one "cell" class */
 	const char *names[CLASS_MAX];
@@ -94,23 +92,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 static void
 accumulate(struct scores *s, const struct img *t, const struct img *p)
 {
-	const unsigned char *tv = t->data + (t->kind == IMG_LABEL ? 3 : 0);
-	const unsigned char *pv = p->data;
-	size_t i, npix = (size_t)t->width * t->height;
-
-	for (i = 0; i < npix; i++, tv += t->depth, pv++) {
-		int tc = *tv, pc = *pv;
-		if (tc >= s->nclass)    /* ignore, or a partial label */
-			continue;
-		s->pixels++;
-		if (pc >= s->nclass) {  /* ignore, or a partial label */
-			s->unpredicted++;
-			continue;
-		}
-		if (s->binary)
-			tc = tc != 0, pc = pc != 0;
-		s->conf[tc * s->n + pc]++;
-	}
+	confusion_add(&s->cm, t->data + (t->kind == IMG_LABEL ? 3 : 0),
+	    t->depth, p->data, 1, (size_t)t->width * t->height, s->nclass,
+	    s->binary);
 	s->images++;
 }
 
@@ -144,53 +128,6 @@ read_all(const struct cmdline *cmd, struct scores *s)
 	img_close(&rp);
 }
 
-/* Per-class sums: truth pixels (row), predicted pixels (column), TP. */
-static void
-class_sums(const struct scores *s, int c, uint64_t *tp, uint64_t *row,
-    uint64_t *col)
-{
-	int k;
-
-	*tp = s->conf[c * s->n + c];
-	*row = *col = 0;
-	for (k = 0; k < s->n; k++) {
-		*row += s->conf[c * s->n + k];
-		*col += s->conf[k * s->n + c];
-	}
-}
-
-/* IoU and Dice of class C; NAN if the class is in neither map. */
-static void
-class_scores(const struct scores *s, int c, double *iou, double *dice)
-{
-	uint64_t tp, row, col, uni;
-
-	class_sums(s, c, &tp, &row, &col);
-	uni = row + col - tp;
-	*iou = uni ? (double)tp / uni : NAN;
-	*dice = row + col ? 2.0 * tp / (row + col) : NAN;
-}
-
-static void
-summary(const struct scores *s, double *acc, double *miou)
-{
-	uint64_t correct = 0, tp, row, col;
-	double iou, dice, sum = 0;
-	int c, present = 0;
-
-	for (c = 0; c < s->n; c++) {
-		correct += s->conf[c * s->n + c];
-		class_sums(s, c, &tp, &row, &col);
-		if (row > 0) {
-			class_scores(s, c, &iou, &dice);
-			sum += iou;
-			present++;
-		}
-	}
-	*acc = s->pixels ? (double)correct / s->pixels : NAN;
-	*miou = present ? sum / present : NAN;
-}
-
 static void
 print_num(double v)
 {
@@ -203,41 +140,38 @@ print_num(double v)
 static void
 print_yaml(const struct scores *s)
 {
-	double acc, miou, iou, dice;
+	const struct confusion *cm = &s->cm;
 	int c, k;
 
-	summary(s, &acc, &miou);
-	printf("images: %d\npixels: %" PRIu64 "\n", s->images, s->pixels);
+	printf("images: %d\npixels: %" PRIu64 "\n", s->images, cm->pixels);
 	fputs("pixel_accuracy: ", stdout);
-	print_num(acc);
+	print_num(metrics_pixel_accuracy(cm));
 	fputs("\nmean_iou: ", stdout);
-	print_num(miou);
+	print_num(metrics_mean_iou(cm));
 	putchar('\n');
-	if (s->unpredicted)
-		printf("unpredicted: %" PRIu64 "\n", s->unpredicted);
+	if (cm->unpredicted)
+		printf("unpredicted: %" PRIu64 "\n", cm->unpredicted);
 	fputs("iou:\n", stdout);
-	for (c = 0; c < s->n; c++) {
-		class_scores(s, c, &iou, &dice);
+	for (c = 0; c < cm->n; c++) {
 		printf("  %s: ", s->names[c]);
-		print_num(iou);
+		print_num(metrics_iou(cm, c));
 		putchar('\n');
 	}
 	fputs("dice:\n", stdout);
-	for (c = 0; c < s->n; c++) {
-		class_scores(s, c, &iou, &dice);
+	for (c = 0; c < cm->n; c++) {
 		printf("  %s: ", s->names[c]);
-		print_num(dice);
+		print_num(metrics_dice(cm, c));
 		putchar('\n');
 	}
 	fputs("confusion:\n  classes: [", stdout);
-	for (c = 0; c < s->n; c++)
+	for (c = 0; c < cm->n; c++)
 		printf("%s%s", c ? ", " : "", s->names[c]);
 	fputs("]\n  rows:\n", stdout);
-	for (c = 0; c < s->n; c++) {
+	for (c = 0; c < cm->n; c++) {
 		fputs("    - [", stdout);
-		for (k = 0; k < s->n; k++)
+		for (k = 0; k < cm->n; k++)
 			printf("%s%" PRIu64, k ? ", " : "",
-			    s->conf[c * s->n + k]);
+			    cm->m[(size_t)c * cm->n + k]);
 		fputs("]\n", stdout);
 	}
 }
@@ -245,25 +179,23 @@ print_yaml(const struct scores *s)
 static void
 print_tsv(const struct scores *s)
 {
-	double acc, miou, iou, dice;
+	const struct confusion *cm = &s->cm;
 	uint64_t tp, row, col;
 	int c;
 
-	summary(s, &acc, &miou);
 	fputs("class\tiou\tdice\ttruth_pixels\tpred_pixels\n", stdout);
-	for (c = 0; c < s->n; c++) {
-		class_scores(s, c, &iou, &dice);
-		class_sums(s, c, &tp, &row, &col);
+	for (c = 0; c < cm->n; c++) {
+		confusion_sums(cm, c, &tp, &row, &col);
 		printf("%s\t", s->names[c]);
-		print_num(iou);
+		print_num(metrics_iou(cm, c));
 		putchar('\t');
-		print_num(dice);
+		print_num(metrics_dice(cm, c));
 		printf("\t%" PRIu64 "\t%" PRIu64 "\n", row, col);
 	}
 	fputs("pixel_accuracy\t", stdout);
-	print_num(acc);
+	print_num(metrics_pixel_accuracy(cm));
 	fputs("\t\t\t\nmean_iou\t", stdout);
-	print_num(miou);
+	print_num(metrics_mean_iou(cm));
 	fputs("\t\t\t\n", stdout);
 }
 
@@ -277,18 +209,17 @@ main(int argc, char **argv)
 	parse_cmdline(argc, argv, &cmd);
 	ct = classes_load(NULL);
 	s.binary = cmd.binary;
-	s.n = cmd.binary ? 2 : ct->n;
+	confusion_init(&s.cm, cmd.binary ? 2 : ct->n);
 	s.nclass = ct->n;
-	for (int c = 0; c < s.n; c++)
+	for (int c = 0; c < s.cm.n; c++)
 		s.names[c] = cmd.binary ? (c ? "cell" : "background") :
 		    ct->c[c].name;
-	s.conf = xcalloc((size_t)s.n * s.n, sizeof *s.conf);
 	read_all(&cmd, &s);
 	if (cmd.tsv)
 		print_tsv(&s);
 	else
 		print_yaml(&s);
 	xfshut(stdout, "<stdout>");
-	free(s.conf);
+	confusion_free(&s.cm);
 	return 0;
 }

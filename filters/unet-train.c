@@ -28,6 +28,7 @@
 #include "classes.h"
 #include "cli.h"
 #include "comm.h"
+#include "metrics.h"
 #include "model.h"
 #include "rng.h"
 #include "threads.h"
@@ -490,17 +491,22 @@ struct val_result {
 };
 
 /* Score the validation tiles: rank r takes tiles r, r+N, ...; the
- * confusion counts and loss sums are added over the ranks. */
+ * confusion counts and loss sums are added over the ranks.  The scores are
+ * lib/metrics.c's, as seg-eval's, on the argmax of the logits; a mean IoU
+ * of nothing scored (NaN) is taken as 0 so that any epoch beats it. */
 static void
 validate(struct trainer *t, struct val_result *vr)
 {
 	int k = t->cfg.classes, b = t->cfg.batch, i, j, c;
 	size_t px = (size_t)t->cfg.input_h * t->cfg.input_w;
-	uint64_t *conf = xcalloc((size_t)k * k, sizeof *conf);
 	float *logits = xmalloc_array(b * px * k, sizeof *logits);
-	double sums[2] = { 0, 0 }, miou = 0;
-	int n, present = 0;
+	uint8_t *pred = xmalloc_array(b, px);
+	double sums[2] = { 0, 0 };
+	uint64_t counts[2];
+	struct confusion cm;
+	int n;
 
+	confusion_init(&cm, k);
 	for (i = t->comm.rank; i < t->val.n; ) {
 		for (n = 0; n < b && i < t->val.n; n++, i += t->comm.size) {
 			tile_to_input(t->x + n * px * 3, t->y + n * px,
@@ -519,30 +525,26 @@ validate(struct trainer *t, struct val_result *vr)
 			for (c = 1; c < k; c++)
 				if (l[c] > l[best])
 					best = c;
-			if (t->y[j] < k)
-				conf[t->y[j] * k + best]++;
+			pred[j] = (uint8_t)best;
 		}
+		confusion_add(&cm, t->y, 1, pred, 1, (size_t)n * px, k, 0);
 	}
 	comm_allreduce_sum_f64(sums, 2);
-	comm_allreduce_sum_u64(conf, (size_t)k * k);
-	uint64_t correct = 0, total = 0;
-	for (c = 0; c < k; c++) {
-		uint64_t tp = conf[c * k + c], row = 0, col = 0;
-		for (j = 0; j < k; j++) {
-			row += conf[c * k + j];
-			col += conf[j * k + c];
-		}
-		correct += tp;
-		total += row;
-		if (row > 0) {
-			miou += (double)tp / (row + col - tp);
-			present++;
-		}
-	}
+	comm_allreduce_sum_u64(cm.m, (size_t)k * k);
+	counts[0] = cm.pixels;
+	counts[1] = cm.unpredicted;
+	comm_allreduce_sum_u64(counts, 2);
+	cm.pixels = counts[0];
+	cm.unpredicted = counts[1];
 	vr->loss = sums[1] > 0 ? sums[0] / sums[1] : 0;
-	vr->acc = total ? (double)correct / total : 0;
-	vr->miou = present ? miou / present : 0;
-	free(conf);
+	vr->acc = metrics_pixel_accuracy(&cm);
+	vr->miou = metrics_mean_iou(&cm);
+	if (isnan(vr->acc))
+		vr->acc = 0;
+	if (isnan(vr->miou))
+		vr->miou = 0;
+	confusion_free(&cm);
+	free(pred);
 	free(logits);
 }
 

@@ -250,3 +250,19 @@ print(p[..., 1:6].sum(-1)[(lab >= 1) & (lab <= 5)].mean())' "$T/$2.npy" "$F/trai
 	assert_fails_cleanly "bad.pam: image 1: label value 250"
 	[ ! -e "$T/b.st" ]
 }
+
+@test "unet-train: its validation scores are seg-eval's on unet-infer's maps" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/m.st" -e 3 -l "$T/log.jsonl"
+	best=$(tensor-info -m "$T/m.st" | sed -n 's/^training.best_epoch=//p')
+	rec=$(sed -n "${best}p" "$T/log.jsonl")
+	pamchannel -tupletype RGB 0 1 2 <"$F/val.pam" >"$T/v.ppm"
+	unet-infer -q -m "$T/m.st" "$T/v.ppm" >"$T/v.pgm"
+	seg-eval "$F/val.pam" "$T/v.pgm" >"$T/eval.yaml"
+	miou=$(sed -n 's/^mean_iou: //p' "$T/eval.yaml")
+	acc=$(sed -n 's/^pixel_accuracy: //p' "$T/eval.yaml")
+	[[ "$rec" == *"\"val_mean_iou\": $miou"* ]]
+	[[ "$rec" == *"\"val_pixel_accuracy\": $acc"* ]]
+	# and not a constant: the scores move between epochs
+	[ "$(sed 's/.*"val_mean_iou": \([0-9.]*\).*/\1/' "$T/log.jsonl" | sort -u | wc -l)" -gt 1 ]
+}
