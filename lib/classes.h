@@ -1,5 +1,6 @@
 /*
- * classes.h - the class table of DESIGN.md, read from share/classes.yaml.
+ * classes.h - the class table (share/doc/design.md), read from
+ * share/classes.yaml.
  *
  * Class indices are small integers 0..n-1; CLASS_IGNORE (255) marks pixels
  * that are neither scored nor trained on.  A partial label (index n..254)

@@ -1,7 +1,7 @@
 /*
  * crop.h - cut a segmented cell out of a photo as a cell sample.
  *
- * A cell sample (DESIGN.md) is a PAM RGB_ALPHA image at the 40x scale:
+ * A cell sample (share/doc/design.md) is a PAM RGB_ALPHA image at the 40x scale:
  * alpha 255 on the cell, 0 around it, the cell one 8-connected component
  * without holes, and a few transparent pixels of margin around its box.
  * Resampling happens once, from the source photo straight to the sample:

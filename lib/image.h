@@ -2,8 +2,8 @@
  * image.h - Netpbm image streams through libnetpbm.
  *
  * One struct img holds one image in memory as interleaved 8-bit samples
- * (row-major, DEPTH samples per pixel).  Four kinds exist, as DESIGN.md
- * defines them:
+ * (row-major, DEPTH samples per pixel).  Four kinds exist, as
+ * share/doc/design.md defines them:
  *
  *	IMG_GRAY   PGM (or PAM GRAYSCALE), depth 1: photos or class maps
  *	IMG_RGB    PPM (or PAM RGB), depth 3: photos, colour maps

@@ -13,7 +13,7 @@ table() { # write a share dir with classes.yaml from stdin
 	export SMEARSEG_SHARE="$BATS_TEST_TMPDIR/share"
 }
 
-@test "classes: the shipped table has DESIGN.md's names in order" {
+@test "classes: the shipped table has the design's names in order" {
 	run bash -c "seg-eval --tsv '$F/truth.pam' '$F/pred.pgm' | cut -f1 | sed -n 2,11p | paste -sd,"
 	[ "$output" = "background,Eosinophil,Basophil,Neutrophil,Lymphocyte,Monocyte,Thrombocyte,Platelet clump,Infected RBC,Healthy RBC" ]
 }

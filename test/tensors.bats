@@ -344,3 +344,31 @@ format=pt" ]
 	[ "$status" -eq 0 ]
 	[[ "$output" == "tensor-info (smearseg) "* ]]
 }
+
+@test "tensors: the tensor entries that tensor-format.md shows are those of the shipped model" {
+	# every '"NAME": {"dtype": ..., "data_offsets": [...]}' of the doc's
+	# header example, joined over its lines, is in the default model's
+	# header as it stands
+	doc=$TOP/share/doc/tensor-format.md
+	model=$TOP/share/models/default.safetensors
+	perl -e '
+	use strict; use warnings; use JSON::PP;
+	my ($doc, $model) = @ARGV;
+	open my $d, "<", $doc or die "$doc: $!\n";
+	my $text = do { local $/; <$d> };
+	$text =~ s/\n\s+/ /g;
+	my @shown = $text =~ /"([a-z][a-z0-9_]*\.[a-z0-9_.]+)": (\{"dtype".*?\]\})/g;
+	die "no tensor entries in $doc\n" unless @shown;
+	open my $m, "<:raw", $model or die "$model: $!\n";
+	my ($len, $hdr);
+	read $m, $len, 8;
+	read $m, $hdr, unpack("Q<", $len);
+	my $h = decode_json($hdr);
+	my $json = JSON::PP->new->canonical;
+	while (my ($name, $entry) = splice @shown, 0, 2) {
+		die "$doc: $name is not a tensor of $model\n" unless $h->{$name};
+		my $want = $json->encode(decode_json($entry));
+		my $got = $json->encode($h->{$name});
+		die "$doc: $name is $want, the model has $got\n" if $want ne $got;
+	}' "$doc" "$model"
+}

@@ -2,10 +2,11 @@
 """unet_ref.py - an independent PyTorch U-Net that writes a debug state for
 the C engine's golden test (test/unit/test_nn_golden.c).
 
-The network is written from the architecture description (DESIGN.md, "The
-network", and the model: keys of the config), with PyTorch's own modules:
-Conv2d (padding 1 = SAME), optional GroupNorm, LeakyReLU, max_pool2d,
-ConvTranspose2d(kernel 2, stride 2), torch.cat and a 1x1 Conv2d head; the
+The network is written from the architecture description
+(share/doc/design.md, "The network", and the model: keys of the config),
+with PyTorch's own modules: Conv2d (padding 1 = SAME), optional
+GroupNorm, LeakyReLU, max_pool2d, ConvTranspose2d(kernel 2, stride 2),
+torch.cat and a 1x1 Conv2d head; the
 loss is F.cross_entropy(weight=w, ignore_index=255), the optimizer
 torch.optim.AdamW with weight decay on the conv weights only.
 
