@@ -24,7 +24,7 @@ BUILD   ?= build
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check test-unit test-bats demo bench deps install clean dataset plots
+.PHONY: all check test-unit test-bats demo bench bench-build deps install clean dataset plots
 
 # --- feature detection -----------------------------------------------------
 strip_ = $(strip $(1))
@@ -110,6 +110,8 @@ FILTER_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/filters/*.c))
 PROGRAMS   := $(FILTER_SRCS:filters/%.c=bin/%)
 UNIT_SRCS  := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/unit/*.c)))
 UNIT_BINS  := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
+BENCH_SRCS := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/bench/*.c)))
+BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 LIBA       := $(BUILD)/libsmearseg.a
 
 all: $(PROGRAMS) $(UNIT_BINS)
@@ -153,14 +155,22 @@ $(BUILD)/bench/%: $(BUILD)/test/bench/%.o $(LIBA)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# Objects are kept: they are intermediate files of the link rules, which
+# Make would delete after a build (and so relink every program on the
+# next, say make check after make demo).
+.SECONDARY: $(LIB_OBJS) $(BUILD)/filters/unet-train.o $(COMM_OBJ) \
+    $(FILTER_SRCS:%.c=$(BUILD)/%.o) $(UNIT_SRCS:%.c=$(BUILD)/%.o) \
+    $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+
 # --- tests -----------------------------------------------------------------
 check: deps
 	@$(MAKE) --no-print-directory all
 	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/run-tests
 
 # --- benchmarks: every test/bench/*.sh prints "bench: NAME VALUE UNIT" lines
+bench-build: all $(BENCH_BINS)
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory bench-build
 	@for b in $(SRCDIR)/test/bench/*.sh; do \
 	    [ -f "$$b" ] || continue; \
 	    SMEARSEG_BUILD=$(BUILD) sh "$$b" || exit 1; \

@@ -14,7 +14,10 @@ B=${BENCH_BATCH:-16}
 T=${BENCH_THREADS:-2}
 N=${BENCH_STEPS:-3}
 cfg=$top/share/unet.yaml
-make -s -C "$top" "$build/bench/bench_unet" >/dev/null
+[ -x "$build/bench/bench_unet" ] || {
+	echo "unet.sh: $build/bench/bench_unet: not built (make bench builds it)" >&2
+	exit 1
+}
 
 get() { sed -n "s/^bench: $1 \\([0-9.]*\\) .*/\\1/p"; }
 

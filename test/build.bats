@@ -1,0 +1,26 @@
+#!/usr/bin/env bats
+# This script tests: the Makefile (objects kept between builds, the bench
+#   programs built from their own target)
+# Also requires: make, and the C toolchain of the build
+
+load test_helper
+
+@test "build: after a build nothing is out of date (objects are kept)" {
+	# make check has just run 'make all'; objects that Make took for
+	# intermediate files would be gone, and this would recompile them
+	run make -C "$TOP" -q all
+	[ "$status" -eq 0 ]
+	for o in filters/colorize.o filters/unet-train.o lib/metrics.o; do
+		[ -f "$TOP/${SMEARSEG_BUILD:-build}/$o" ]
+	done
+}
+
+@test "build: make bench-build builds the bench programs, which run" {
+	run make -C "$TOP" -s bench-build
+	[ "$status" -eq 0 ]
+	b=$TOP/${SMEARSEG_BUILD:-build}/bench/bench_unet
+	[ -x "$b" ]
+	run "$b" -c "$TOP/share/unet-tiny.yaml" -b 2 -n 1 -m infer
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bench: infer_img_per_s "*" img/s"* ]]
+}
