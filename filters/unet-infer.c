@@ -11,6 +11,11 @@
  * and only then decoded.  Parts of a window outside the image are filled
  * with the training mean colour.
  *
+ * --tta runs every window eight times, in each of the square's flips and
+ * quarter turns (the dihedral group), maps each prediction back and
+ * blends all eight with the same weights: test-time augmentation, as
+ * nnU-Net's mirroring, at eight times the work.
+ *
  * --probs writes the blended probabilities of every image as one float32
  * .npy array (images, height, width, classes); the images must then share
  * one size.  Output is spooled: nothing is written unless every image
@@ -31,12 +36,13 @@
 
 struct cmdline {
 	const char *model, *input, *probs, *device;
-	int batch, threads, overlap, quiet;
+	int batch, threads, overlap, quiet, tta;
 };
 
 static const struct cli_info info = {
 	"unet-infer",
-	"-m model [-b batch] [-j threads] [-O overlap] [-p probs.npy] [file]",
+	"-m model [-b batch] [-j threads] [-O overlap] [-p probs.npy] [-t]\n"
+	"       [file]",
 	"Segment images (PPM, or RGB_LABEL tiles) with a trained U-Net; writes\n"
 	"one PGM class map per image.  Images larger than the model's input\n"
 	"are segmented in overlapping windows whose probabilities are blended.\n"
@@ -48,6 +54,8 @@ static const struct cli_info info = {
 	"                       of the input size)\n"
 	"  -p, --probs FILE     also write the class probabilities as .npy\n"
 	"                       (images, height, width, classes), float32\n"
+	"  -t, --tta            average each window over its 8 flips and\n"
+	"                       quarter turns (8 times slower)\n"
 	"  -d, --device NAME    cpu (default)\n"
 	"  -q, --quiet          no progress on standard error\n"
 	"  -h, --help           this help\n"
@@ -65,6 +73,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "probs", required_argument, NULL, 'p' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "tta", no_argument, NULL, 't' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,7 +85,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->threads = 1;
 	cmd->overlap = -1;
 	cmd->device = "cpu";
-	while ((c = getopt_long(argc, argv, ":hm:b:j:O:p:d:q", opts, NULL))
+	while ((c = getopt_long(argc, argv, ":hm:b:j:O:p:d:qt", opts, NULL))
 	    != -1)
 		switch (c) {
 		case 'm': cmd->model = optarg; break;
@@ -92,6 +101,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'p': cmd->probs = optarg; break;
 		case 'd': cmd->device = optarg; break;
 		case 'q': cmd->quiet = 1; break;
+		case 't': cmd->tta = 1; break;
 		default:
 			cli_common(c);
 		}
@@ -114,6 +124,7 @@ struct pending {
 struct job {
 	int slot;               /* index into the pending ring */
 	int x0, y0;             /* window origin in the image */
+	int t;                  /* dihedral transform, 0 = none (see below) */
 };
 
 struct infer {
@@ -149,6 +160,19 @@ origins(int len, int S, int stride, int *o)
 		o[n++] = p;
 	o[n++] = len - S;
 	return n;
+}
+
+/* The window pixel that the network sees at (Y, X) under dihedral
+ * transform T of the S x S window: bit 0 mirrors x, bit 1 mirrors y,
+ * bit 2 transposes; the eight values are the eight symmetries of the
+ * square.  The network's output at (Y, X) belongs to that pixel too. */
+static void
+dihedral(int t, int S, int y, int x, int *wy, int *wx)
+{
+	int u = t & 2 ? S - 1 - y : y, v = t & 1 ? S - 1 - x : x;
+
+	*wy = t & 4 ? v : u;
+	*wx = t & 4 ? u : v;
 }
 
 /* Blend weights: a pyramid, 1 at the centre falling linearly to a small
@@ -218,7 +242,9 @@ run_jobs(struct infer *f)
 		float *x = f->x + j * px * 3;
 		for (int y = 0; y < S; y++)
 			for (int xx = 0; xx < S; xx++) {
-				int iy = jb->y0 + y, ix = jb->x0 + xx;
+				int wy, wx;
+				dihedral(jb->t, S, y, xx, &wy, &wx);
+				int iy = jb->y0 + wy, ix = jb->x0 + wx;
 				float *o = x + ((size_t)y * S + xx) * 3;
 				if (iy >= im->height || ix >= im->width) {
 					o[0] = o[1] = o[2] = 0;
@@ -236,12 +262,16 @@ run_jobs(struct infer *f)
 	for (int j = 0; j < n; j++) {
 		const struct job *jb = &f->jobs[j];
 		struct pending *p = &f->ring[jb->slot];
-		for (int y = 0; y < S && jb->y0 + y < p->im.height; y++)
-			for (int xx = 0; xx < S && jb->x0 + xx < p->im.width;
-			    xx++) {
-				size_t o = (size_t)(jb->y0 + y) * p->im.width +
-				    jb->x0 + xx;
-				float w = f->wwin[y * S + xx];
+		for (int y = 0; y < S; y++)
+			for (int xx = 0; xx < S; xx++) {
+				int wy, wx;
+				dihedral(jb->t, S, y, xx, &wy, &wx);
+				if (jb->y0 + wy >= p->im.height ||
+				    jb->x0 + wx >= p->im.width)
+					continue;
+				size_t o = (size_t)(jb->y0 + wy) * p->im.width +
+				    jb->x0 + wx;
+				float w = f->wwin[wy * S + wx];
 				const float *pr = f->probs +
 				    ((size_t)j * px + (size_t)y * S + xx) * K;
 				for (int c = 0; c < K; c++)
@@ -271,13 +301,16 @@ queue_image(struct infer *f, int slot)
 	p->acc = xcalloc((size_t)p->im.width * p->im.height * f->K,
 	    sizeof(float));
 	p->wsum = xcalloc((size_t)p->im.width * p->im.height, sizeof(float));
-	p->left = nx * ny;
+	int nt = f->cmd.tta ? 8 : 1;
+	p->left = nx * ny * nt;
 	for (int j = 0; j < ny; j++)
-		for (int i = 0; i < nx; i++) {
-			f->jobs[f->njobs++] = (struct job){ slot, ox[i], oy[j] };
-			if (f->njobs == f->B)
-				run_jobs(f);
-		}
+		for (int i = 0; i < nx; i++)
+			for (int t = 0; t < nt; t++) {
+				f->jobs[f->njobs++] = (struct job){ slot, ox[i],
+				    oy[j], t };
+				if (f->njobs == f->B)
+					run_jobs(f);
+			}
 }
 
 int
@@ -298,6 +331,9 @@ main(int argc, char **argv)
 	st_free(&sf);
 	f.S = f.net->cfg.input_w;
 	f.K = f.net->cfg.classes;
+	if (f.net->cfg.input_h != f.S)
+		die("%s: the model's input is %dx%d; only square inputs are "
+		    "supported", f.cmd.model, f.S, f.net->cfg.input_h);
 	if (f.cmd.overlap < 0)
 		f.cmd.overlap = f.S / 4;
 	if (f.cmd.overlap >= f.S)

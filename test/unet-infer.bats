@@ -80,6 +80,34 @@ print(ok)' "$BATS_TEST_TMPDIR/p.npy" "$BATS_TEST_TMPDIR/m%d.pgm"
 	unet-infer -m "$(M)" -O 7 odd.ppm | pamfile | grep -q "64 by 96"
 }
 
+@test "unet-infer: --tta is the mean over the 8 symmetries, so it commutes with them" {
+	py=$(numpy_python) || skip "no python3 with numpy"
+	cd "$BATS_TEST_TMPDIR"
+	pamchannel -tupletype RGB 0 1 2 <"$F/val.pam" >v.pam
+	# each tile mirrored, and each turned a quarter (pamflip on a stream
+	# takes its first image only)
+	pamsplit v.pam t%d.pam 2>/dev/null
+	for i in 0 1 2 3; do pamflip -lr t$i.pam; done >lr.pam
+	for i in 0 1 2 3; do pamflip -r90 t$i.pam; done >r90.pam
+	for f in v lr r90; do
+		unet-infer -q -t -m "$(M)" -p $f.t.npy $f.pam >$f.t.pgm
+		unet-infer -q -m "$(M)" -p $f.npy $f.pam >/dev/null
+	done
+	run "$py" -c 'import numpy as np
+v, lr, r90 = (np.load(f + ".t.npy") for f in ("v", "lr", "r90"))
+# pamflip -r90 turns counter-clockwise; back: a clockwise turn
+back = (lr[:, :, ::-1], np.rot90(r90, -1, axes=(1, 2)))
+d_tta = max(np.abs(b - v).max() for b in back)
+p, plr = np.load("v.npy"), np.load("lr.npy")
+d_one = np.abs(plr[:, :, ::-1] - p).max()
+print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
+	[ "$status" -eq 0 ]
+	[ "$output" = "True True True" ]
+	# and a whole image larger than a window, with overlap
+	pnmcat -lr t0.pam t1.pam t2.pam >big.ppm
+	unet-infer -q -t -O 8 -m "$(M)" big.ppm | pamfile | grep -q "PGM raw, 96 by 32"
+}
+
 @test "unet-infer: --probs needs images of one size" {
 	cd "$BATS_TEST_TMPDIR" && pamsplit "$F/val.pam" t%d.pam 2>/dev/null
 	pamchannel -tupletype RGB 0 1 2 <t0.pam | pamtopnm >p0.ppm
