@@ -5,9 +5,11 @@
 # test split.
 #
 # usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]
-#            [-d dataset-dir] [-k keep-dir] [-n count] MODEL
+#            [-d dataset-dir] [-k keep-dir] [-n count] [-t] MODEL
 #
 #   -j N     unet-infer threads (default 2)
+#   -t       unet-infer --tta: every window averaged over its 8 flips and
+#            quarter turns (8 times the inference time)
 #   -s DIR   the external sources (default ../shared/data/sources beside
 #            the project root): BBBC041Seg (DIR/eval_bbbc041seg), and the
 #            PBC and zxaoyou originals where share/blocks lacks them
@@ -124,12 +126,13 @@ sources=$top/../shared/data/sources
 dataset=$top/dataset
 keep=
 limit=
+tta=
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$@"; exit 1; }
 usage() {
 	echo "usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]" \
-	    "[-d dataset-dir] [-k keep-dir] [-n count] MODEL" >&2
+	    "[-d dataset-dir] [-k keep-dir] [-n count] [-t] MODEL" >&2
 	exit 1
 }
 posint() {
@@ -138,13 +141,14 @@ posint() {
 	esac
 }
 
-while getopts ':j:s:d:k:n:' opt; do
+while getopts ':j:s:d:k:n:t' opt; do
 	case $opt in
 	j) posint j "$OPTARG"; threads=$OPTARG ;;
 	s) sources=$OPTARG ;;
 	d) dataset=$OPTARG ;;
 	k) keep=$OPTARG ;;
 	n) posint n "$OPTARG"; limit=$OPTARG ;;
+	t) tta=-t ;;
 	*) usage ;;
 	esac
 done
@@ -181,7 +185,7 @@ emit_file() {
 # first N lines of standard input (all without -n)
 head_n() { if [ -n "$limit" ]; then head -n "$limit"; else cat; fi; }
 # infer IN OUT: segment a stream of images
-infer() { unet-infer -q -m "$model" -j "$threads" "$1" >"$2"; }
+infer() { unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2"; }
 # tokens FILE: a Netpbm stream as plain PNM, one token per line
 tokens() { pnmtoplainpnm "$1" | tr -s ' \t\n' '\n\n\n'; }
 # size FILE: "WIDTH HEIGHT" of a Netpbm image

@@ -12,6 +12,8 @@
 #                        originals that share/blocks lacks; parts whose
 #                        data is missing are skipped, saying so
 #   EVAL_THREADS=2       unet-infer threads
+#   EVAL_TTA=            1: unet-infer --tta (eight symmetries averaged;
+#                        eight times the inference time)
 #   EVAL_KEEP=           a directory to keep the class maps and the
 #                        per-box / per-cell tables in (eval-real.sh -k)
 #   DATASET, SEED, SIZE  as for make dataset (pipelines/dataset.mk)
@@ -23,6 +25,7 @@ MODEL        ?= $(SRCDIR)/share/models/default.safetensors
 SOURCES      ?= $(SRCDIR)/../shared/data/sources
 EVAL_THREADS ?= 2
 EVAL_KEEP    ?=
+EVAL_TTA     ?=
 # dataset.mk's default, in case this file is read before it
 DATASET      ?= dataset
 
@@ -31,4 +34,5 @@ DATASET      ?= dataset
 eval-real: $(PROGRAMS) $(DATASET)/samples.test.pam $(DATASET)/test.pam
 	@sh $(SRCDIR)/pipelines/eval-real.sh -j '$(EVAL_THREADS)' \
 	    -s '$(SOURCES)' -d '$(DATASET)' $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
+	    $(if $(filter 1,$(EVAL_TTA)),-t) \
 	    '$(MODEL)'

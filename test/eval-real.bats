@@ -133,3 +133,13 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	[[ "$output" != *"nih_"* && "$output" != *"synthetic_"* ]]
 	[ "$(grep -c 'skipped$' <<<"$stderr")" -eq 4 ]
 }
+
+@test "eval-real: -t segments with --tta, the same figures measured" {
+	t=$BATS_FILE_TMPDIR
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 2 -t \
+	    -s "$t/src" -d "$t/ds" "$t/m.st"
+	[ "$status" -eq 0 ]
+	# the same names as the plain run, in the same order
+	[ "$(printf '%s\n' "$output" | cut -d' ' -f2)" = "$(cut -d' ' -f2 "$t/out")" ]
+	[[ "$output" == *"eval: bccd_images 2"* ]]
+}
