@@ -234,7 +234,7 @@ yaml_value() {
 @test "cell-count: a label value that is not a class" {
 	printf 'P5\n2 1\n255\n\0\14' >"$BATS_TEST_TMPDIR/m.pgm"
 	run --separate-stderr cell-count "$BATS_TEST_TMPDIR/m.pgm"
-	assert_fails_cleanly "m.pgm: image 1: label value 12 at (1,0) is not a class (0..9) or 255"
+	assert_fails_cleanly "m.pgm: image 1: label value 12 at (1,0) is not a class (0..9), a partial label or 255"
 }
 
 @test "cell-count: a bad image late in a stream leaves stdout empty" {

@@ -65,7 +65,7 @@ tile_header() { # W H [TUPLTYPE] [DEPTH] [MAXVAL]
 @test "reader: a label value above 9 that is not 255" {
 	{ tile_header 2 1; printf '\1\1\1\11\1\1\1\12'; } >"$BATS_TEST_TMPDIR/l.pam"
 	run --separate-stderr colorize "$BATS_TEST_TMPDIR/l.pam"
-	assert_fails_cleanly "l.pam: image 1: label value 10 at (1,0) is not a class (0..9) or 255"
+	assert_fails_cleanly "l.pam: image 1: label value 10 at (1,0) is not a class (0..9), a partial label or 255"
 }
 
 @test "reader: label 255 is accepted as ignore" {
