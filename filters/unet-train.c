@@ -623,8 +623,8 @@ setup(struct trainer *t)
 		    t->cmd.config, t->cfg.classes, classes_load(NULL)->n);
 	t->aug = (struct augment){ t->cfg.flip, t->cfg.rot90,
 	    t->cfg.color_jitter, t->cfg.stain_jitter, t->cfg.scale_jitter,
-	    t->cfg.hue_jitter, t->cfg.saturation_jitter, t->cfg.gamma_jitter,
-	    t->cfg.blur, t->cfg.noise };
+	    t->cfg.hue_jitter, t->cfg.hue_any, t->cfg.saturation_jitter,
+	    t->cfg.gamma_jitter, t->cfg.blur, t->cfg.noise };
 
 	tileset_load(&t->train, t->cmd.train, t->cfg.input_w, t->cfg.input_h);
 	tileset_load(&t->val, t->cmd.val, t->cfg.input_w, t->cfg.input_h);

@@ -117,10 +117,14 @@ optics_draw(struct optics *o, const struct augment *a, struct rng *r)
 		o->m[i][i] = 1;
 	if (a->blur > 0 && rng_below(r, 2))
 		o->sigma = (float)(a->blur * rng_uniform(r));
-	if (a->hue > 0 || a->saturation > 0) {
+	if (a->hue > 0 || a->hue_any > 0 || a->saturation > 0) {
 		/* rotation about (1,1,1)/sqrt(3) by th, then saturation s
-		 * about the grey value: m = s * rot + (1 - s) * grey */
-		double th = a->hue > 0 ? (2 * rng_uniform(r) - 1) * a->hue *
+		 * about the grey value: m = s * rot + (1 - s) * grey.  A
+		 * share hue_any of the tiles turns by any angle, a stain
+		 * unlike every one in the data (draws made only when on) */
+		double deg = a->hue_any > 0 && rng_uniform(r) < a->hue_any ?
+		    180 : a->hue;
+		double th = deg > 0 ? (2 * rng_uniform(r) - 1) * deg *
 		    3.14159265358979323846 / 180 : 0;
 		double sat = a->saturation > 0 ? jitter(r, a->saturation) : 1;
 		double c = cos(th), sn = sin(th), k = 1.0 / 3;
@@ -223,7 +227,8 @@ tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
 	float tmean[3] = { 0 }, mul[3], add[3];
 	size_t i, npix = (size_t)w * h;
 	struct optics opt;
-	int optics = a != NULL && (a->hue > 0 || a->saturation > 0 ||
+	int optics = a != NULL && (a->hue > 0 || a->hue_any > 0 ||
+	    a->saturation > 0 ||
 	    a->gamma > 0 || a->blur > 0 || a->noise > 0);
 
 	if (a != NULL) {

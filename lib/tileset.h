@@ -45,6 +45,7 @@ struct augment {
 	float scale;            /* zoom about the centre, +- fraction */
 	/* optics and stain beyond a gain, all 0 = off (no random draw) */
 	float hue;              /* rotation about the grey axis, +- degrees */
+	float hue_any;          /* share of tiles rotated by any angle */
 	float saturation;       /* saturation, +- fraction */
 	float gamma;            /* gamma, +- fraction */
 	float blur;             /* Gaussian blur, sigma up to this, px */

@@ -197,6 +197,22 @@ print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jso
 	assert_fails_cleanly "hue_jitter"
 }
 
+@test "unet-train: hue_any turns a share of the tiles by any hue, range-checked" {
+	T=$BATS_TEST_TMPDIR
+	{ cat "$C"; printf 'augment:\n  hue_jitter: 10\n'; } >"$T/h.yaml"
+	{ cat "$C"; printf 'augment:\n  hue_jitter: 10\n  hue_any: 0.5\n'; } >"$T/any.yaml"
+	unet-train -q -c "$T/h.yaml" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$T/a.st" -e 1
+	unet-train -q -c "$T/any.yaml" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$T/b.st" -e 1
+	run tensor-diff -n -r 1e-6 "$T/a.st" "$T/b.st"
+	[ "$status" -ne 0 ]
+	{ cat "$C"; printf 'augment:\n  hue_any: 1.5\n'; } >"$T/bad.yaml"
+	run --separate-stderr unet-train -c "$T/bad.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "hue_any"
+}
+
 # relabel FROM TO < tiles > tiles: the label plane's values FROM (a
 # comma list) become TO.
 relabel() {

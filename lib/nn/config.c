@@ -200,8 +200,8 @@ static void
 load_augment(struct yamldoc *y, yaml_node_t *m, struct unet_config *c)
 {
 	static const char *const keys[] = { "flip", "rot90", "color_jitter",
-	    "stain_jitter", "scale_jitter", "hue_jitter", "saturation_jitter",
-	    "gamma_jitter", "blur", "noise", NULL };
+	    "stain_jitter", "scale_jitter", "hue_jitter", "hue_any",
+	    "saturation_jitter", "gamma_jitter", "blur", "noise", NULL };
 	yaml_node_t *n;
 
 	yamldoc_check_keys(y, m, keys);
@@ -220,6 +220,8 @@ load_augment(struct yamldoc *y, yaml_node_t *m, struct unet_config *c)
 		    0, 0.5);
 	if ((n = yamldoc_get(y, m, "hue_jitter")) != NULL)
 		c->hue_jitter = (float)yamldoc_double(y, n, "hue_jitter", 0, 90);
+	if ((n = yamldoc_get(y, m, "hue_any")) != NULL)
+		c->hue_any = (float)yamldoc_double(y, n, "hue_any", 0, 1);
 	if ((n = yamldoc_get(y, m, "saturation_jitter")) != NULL)
 		c->saturation_jitter = (float)yamldoc_double(y, n,
 		    "saturation_jitter", 0, 0.9);

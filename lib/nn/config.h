@@ -53,6 +53,7 @@ struct unet_config {
 	float stain_jitter;             /* per-channel gain, +- fraction */
 	float scale_jitter;             /* zoom, +- fraction */
 	float hue_jitter;               /* hue rotation, +- degrees */
+	float hue_any;                  /* share of tiles with any hue */
 	float saturation_jitter;        /* saturation, +- fraction */
 	float gamma_jitter;             /* gamma, +- fraction */
 	float blur;                     /* Gaussian blur sigma up to, px */
