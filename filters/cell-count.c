@@ -28,7 +28,7 @@
 #include "classes.h"
 #include "cli.h"
 #include "image.h"
-#include "segment.h"
+#include "mask.h"
 #include "util.h"
 
 #define PI 3.14159265358979323846
@@ -110,10 +110,6 @@ struct blobs {
 	size_t n, cap;
 	double *single;         /* areas of the single-looking components */
 	size_t nsingle;
-};
-
-struct box {
-	int x0, y0, x1, y1;
 };
 
 static const struct cli_info info = {
@@ -235,31 +231,6 @@ setup_init(struct setup *s, const struct cmdline *cmd)
 	s->rbc_area = cmd->rbc_area;
 }
 
-/* Bounding boxes of labels 1..N of LAB (W x H) into BOX[1..N]. */
-static void
-label_boxes(struct box *box, const int *lab, int n, int w, int h)
-{
-	int l, x, y;
-
-	for (l = 1; l <= n; l++)
-		box[l] = (struct box){ w, h, -1, -1 };
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			struct box *b;
-			if ((l = lab[(size_t)y * w + x]) == 0)
-				continue;
-			b = &box[l];
-			if (x < b->x0)
-				b->x0 = x;
-			if (x > b->x1)
-				b->x1 = x;
-			if (y < b->y0)
-				b->y0 = y;
-			if (y > b->y1)
-				b->y1 = y;
-		}
-}
-
 /*
  * Whether component L of LAB (W pixels wide, bounding box B) looks like
  * one cell: with its holes filled (a pale centre taken as background), the
@@ -269,7 +240,7 @@ label_boxes(struct box *box, const int *lab, int n, int w, int h)
  * elongated, three or more in a heap too lobed.
  */
 static int
-looks_single(const int *lab, int w, int l, const struct box *b)
+looks_single(const int *lab, int w, int l, const struct mask_box *b)
 {
 	int cw = b->x1 - b->x0 + 3, ch = b->y1 - b->y0 + 3, x, y;
 	unsigned char *m = xcalloc((size_t)cw * ch, 1);
@@ -281,7 +252,7 @@ looks_single(const int *lab, int w, int l, const struct box *b)
 		for (x = b->x0; x <= b->x1; x++)
 			m[(size_t)(y - b->y0 + 1) * cw + x - b->x0 + 1] =
 			    lab[(size_t)y * w + x] == l;
-	seg_fill_holes(m, cw, ch);
+	mask_fill_holes(m, cw, ch);
 	for (y = 0; y < ch; y++)
 		for (x = 0; x < cw; x++)
 			if (m[(size_t)y * cw + x]) {
@@ -319,16 +290,16 @@ count_class(struct tally *t, struct blobs *bl, const struct setup *s, int c,
 	const unsigned char *v = im->data + (im->kind == IMG_LABEL ? 3 : 0);
 	int w = im->width, h = im->height, n, l, rbc;
 	size_t i, npix = (size_t)w * h;
-	struct box *box = NULL;
+	struct mask_box *box = NULL;
 	long *area;
 
 	for (i = 0; i < npix; i++)
 		mask[i] = v[i * im->depth] == c;
-	n = seg_label(lab, mask, w, h, &area);
+	n = mask_label(lab, mask, w, h, &area);
 	rbc = s->role[c] == ROLE_INFECTED || s->role[c] == ROLE_HEALTHY;
 	if (rbc) {
 		box = xmalloc_array((size_t)n + 1, sizeof *box);
-		label_boxes(box, lab, n, w, h);
+		mask_boxes(box, n, lab, sizeof *lab, w, h);
 	}
 	for (l = 1; l <= n; l++) {
 		if (area[l] < s->min_area[c]) {

@@ -35,6 +35,7 @@
 #include "classes.h"
 #include "cli.h"
 #include "image.h"
+#include "mask.h"
 #include "paste.h"
 #include "rng.h"
 #include "samples.h"
@@ -410,9 +411,10 @@ render(struct slot *s, long t, const struct plan *pl,
 	const struct background *bg = &bgs[pl->bg];
 	const int size = cmd->size;
 	struct placed o[MAX_OBJ];
+	struct mask_box box[MAX_OBJ + 1];
 	struct rng r;
 	char meta[64];
-	int cx, cy, y, k, n = 0, x, x0, y0;
+	int cx, cy, y, k, n = 0, x0, y0;
 
 	rng_split(base, &r, (uint64_t)t);
 	cx = (int)rng_below(&r, bg->im.width - size + 1);
@@ -451,26 +453,13 @@ render(struct slot *s, long t, const struct plan *pl,
 		o[n].flip = flip;
 		n++;
 	}
+	mask_boxes(box, n, s->owner, 1, size, size);
 	for (k = 0; k < n; k++) {
-		int bx0 = size, by0 = size, bx1 = -1, by1 = -1, cnt = 0;
-
-		for (y = 0; y < size; y++)
-			for (x = 0; x < size; x++)
-				if (s->owner[(size_t)y * size + x] == k + 1) {
-					cnt++;
-					if (x < bx0)
-						bx0 = x;
-					if (x > bx1)
-						bx1 = x;
-					if (y < by0)
-						by0 = y;
-					by1 = y;
-				}
-		o[k].x = bx0;
-		o[k].y = by0;
-		o[k].w = bx1 - bx0 + 1;
-		o[k].h = by1 - by0 + 1;
-		o[k].pixels = cnt;
+		o[k].x = box[k + 1].x0;
+		o[k].y = box[k + 1].y0;
+		o[k].w = box[k + 1].x1 - box[k + 1].x0 + 1;
+		o[k].h = box[k + 1].y1 - box[k + 1].y0 + 1;
+		o[k].pixels = (int)box[k + 1].area;
 	}
 	snprintf(meta, sizeof meta, "%ld", t);
 	free(s->tile.meta);

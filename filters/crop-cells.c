@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "crop.h"
 #include "image.h"
+#include "mask.h"
 #include "segment.h"
 #include "util.h"
 
@@ -415,7 +416,7 @@ mask_from_black(unsigned char *mask, const struct img *im, int threshold,
 	for (i = 0; i < npix; i++, p += im->depth)
 		mask[i] = p[0] > threshold || p[1] > threshold ||
 		    p[2] > threshold;
-	seg_open(mask, im->width, im->height, radius);
+	mask_open(mask, im->width, im->height, radius);
 }
 
 /* Copy the rectangle X0..X1, Y0..Y1 (inclusive, inside IM) of IM into SUB. */
@@ -432,26 +433,15 @@ sub_image(struct img *sub, const struct img *im, int x0, int y0, int x1,
 		    (size_t)sub->width * sub->depth);
 }
 
-/* The longer side of the box of the cell (alpha 255) in the sample IM;
- * *FILL gets the share of the box that the cell fills (a disc: 0.79). */
+/* The longer side of the cell's box B; *FILL gets the share of the box
+ * that the cell fills (a disc: 0.79). */
 static int
-cell_size(const struct img *im, double *fill)
+cell_size(const struct mask_box *b, double *fill)
 {
-	int x, y, x0 = im->width, y0 = im->height, x1 = -1, y1 = -1;
-	long area = 0;
+	int bw = b->x1 - b->x0 + 1, bh = b->y1 - b->y0 + 1;
 
-	for (y = 0; y < im->height; y++)
-		for (x = 0; x < im->width; x++)
-			if (im->data[((size_t)y * im->width + x) * 4 + 3]) {
-				x0 = x < x0 ? x : x0;
-				x1 = x > x1 ? x : x1;
-				y0 = y < y0 ? y : y0;
-				y1 = y;
-				area++;
-			}
-	*fill = area ? (double)area / ((double)(x1 - x0 + 1) *
-	    (y1 - y0 + 1)) : 0;
-	return x1 - x0 > y1 - y0 ? x1 - x0 + 1 : y1 - y0 + 1;
+	*fill = (double)b->area / ((double)bw * bh);
+	return bw > bh ? bw : bh;
 }
 
 /* Turn the cell marked by MASK in IM (if R, the segmenter's verdict, is
@@ -465,15 +455,16 @@ emit(struct spool *sp, const struct img *im, const unsigned char *mask,
     const double *plasma, const struct cmdline *cmd)
 {
 	const struct cell_kind *k = kind_of(j->cls);
+	struct mask_box cell;
 	struct img out;
 	char buf[32];
 	double fill;
 	int size;
 
 	if (r == SEG_OK)
-		r = crop_sample(&out, im, mask, cmd->scale, cmd->margin);
+		r = crop_sample(&out, im, mask, cmd->scale, cmd->margin, &cell);
 	if (r == SEG_OK && cmd->size_check) {
-		size = cell_size(&out, &fill);
+		size = cell_size(&cell, &fill);
 		if (size < k->min)
 			r = SEG_TOO_SMALL;
 		else if (size > k->max)

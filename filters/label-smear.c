@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "crop.h"
 #include "image.h"
+#include "mask.h"
 #include "segment.h"
 #include "util.h"
 
@@ -349,7 +350,7 @@ rescale(struct img *sc, const struct img *im, double scale, const char *id)
 	unsigned char *all = xmalloc(npix);
 
 	memset(all, 1, npix);
-	if (crop_sample(sc, im, all, scale, 0) != SEG_OK)
+	if (crop_sample(sc, im, all, scale, 0, NULL) != SEG_OK)
 		die("%s: the %dx%d photo vanishes at scale %g", id, im->width,
 		    im->height, scale);
 	free(all);
@@ -381,7 +382,7 @@ sieve(unsigned char *m, int w, int h, long minarea, int keep_small)
 	long *area;
 	int n, l, kept = 0;
 
-	n = seg_label(lab, m, w, h, &area);
+	n = mask_label(lab, m, w, h, &area);
 	for (i = 0; i < npix; i++)
 		if (lab[i])
 			m[i] = (area[lab[i]] >= minarea) != keep_small;
@@ -571,7 +572,7 @@ sort_pieces(unsigned char *fg, unsigned char *doubt, int w, int h)
 	unsigned char *edge;
 	int n, x, y, l;
 
-	n = seg_label(lab, fg, w, h, &area);
+	n = mask_label(lab, fg, w, h, &area);
 	edge = xcalloc(n + 1, 1);
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++)
@@ -602,10 +603,10 @@ red_cells(unsigned char *fg, unsigned char *doubt, const short *darkg,
 
 	for (i = 0; i < npix; i++)
 		fg[i] = darkg[i] >= level;
-	seg_open(fg, w, h, FG_OPEN);
-	seg_close(fg, w, h, FG_CLOSE);
+	mask_open(fg, w, h, FG_OPEN);
+	mask_close(fg, w, h, FG_CLOSE);
 	memcpy(holes, fg, npix);
-	seg_fill_holes(holes, w, h);
+	mask_fill_holes(holes, w, h);
 	for (i = 0; i < npix; i++)
 		holes[i] = holes[i] && !fg[i];
 	sieve(holes, w, h, HOLE_MAX + 1, 1);
@@ -633,8 +634,8 @@ purple_blobs(unsigned char *blob, const short *darkg, const short *purple,
 		blob[i] = purple[i] >= STAIN_WEAK && darkg[i] >= STAIN_DARK;
 		core[i] = purple[i] >= STAIN_STRONG && darkg[i] >= STAIN_DARK;
 	}
-	seg_open(core, w, h, STAIN_OPEN);
-	n = seg_label(lab, blob, w, h, NULL);
+	mask_open(core, w, h, STAIN_OPEN);
+	n = mask_label(lab, blob, w, h, NULL);
 	hits = xcalloc(n + 1, sizeof *hits);
 	for (i = 0; i < npix; i++)
 		hits[lab[i]] += core[i];
@@ -670,7 +671,7 @@ segment(unsigned char *fg, unsigned char *ign, unsigned char *blob,
 	level = fixed > 0 ? fixed : fg_level(darkg, npix, &plasma);
 	purple_blobs(blob, darkg, purple, w, h);
 	memcpy(ign, blob, npix);
-	seg_dilate(ign, w, h, STAIN_GROW);
+	mask_dilate(ign, w, h, STAIN_GROW);
 	red_cells(fg, ign, darkg, level, w, h);
 	free(plain);
 	free(purple);
@@ -719,8 +720,8 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 		out = xmalloc(npix);
 		memcpy(in, fg, npix);
 		memcpy(out, fg, npix);
-		seg_erode(in, w, h, cmd->band);
-		seg_dilate(out, w, h, cmd->band);
+		mask_erode(in, w, h, cmd->band);
+		mask_dilate(out, w, h, cmd->band);
 		for (i = 0; i < npix; i++)
 			if (out[i] && !in[i])
 				ign[i] = 1;

@@ -115,36 +115,37 @@ resample(unsigned char *rgb, unsigned char *m, int w, int h,
 
 enum seg_result
 crop_sample(struct img *out, const struct img *im, const unsigned char *mask,
-    double scale, int margin)
+    double scale, int margin, struct mask_box *cell)
 {
-	int x0, y0, x1, y1, w, h, bx0, by0, bx1, by1, x, y;
+	int w, h, bx0, by0, bx1, by1, x, y;
 	double pad = (margin + 1) / scale;
+	struct mask_box src, b;
 	struct taps tx, ty;
 	unsigned char *rgb, *m;
 
-	if (!seg_bbox(mask, im->width, im->height, &x0, &y0, &x1, &y1))
+	if (!mask_bbox(&src, mask, im->width, im->height))
 		return SEG_NO_CELL;
-	w = (int)ceil((x1 + 1 - x0) * scale) + 2 * (margin + 1);
-	h = (int)ceil((y1 + 1 - y0) * scale) + 2 * (margin + 1);
-	taps_make(&tx, w, x0 - pad, scale);
-	taps_make(&ty, h, y0 - pad, scale);
+	w = (int)ceil((src.x1 + 1 - src.x0) * scale) + 2 * (margin + 1);
+	h = (int)ceil((src.y1 + 1 - src.y0) * scale) + 2 * (margin + 1);
+	taps_make(&tx, w, src.x0 - pad, scale);
+	taps_make(&ty, h, src.y0 - pad, scale);
 	rgb = xmalloc_array((size_t)w * h, 3);
 	m = xmalloc_array(w, h);
 	resample(rgb, m, w, h, &tx, &ty, im, mask);
 	taps_free(&tx);
 	taps_free(&ty);
 
-	seg_fill_holes(m, w, h);
-	if (seg_keep_largest(m, w, h) == 0) {
+	mask_fill_holes(m, w, h);
+	if (mask_keep_largest(m, w, h) == 0) {
 		free(rgb);
 		free(m);
 		return SEG_NO_CELL;
 	}
-	seg_bbox(m, w, h, &bx0, &by0, &bx1, &by1);
-	bx0 = clampi(bx0 - margin, 0, w - 1);
-	by0 = clampi(by0 - margin, 0, h - 1);
-	bx1 = clampi(bx1 + margin, 0, w - 1);
-	by1 = clampi(by1 + margin, 0, h - 1);
+	mask_bbox(&b, m, w, h);
+	bx0 = clampi(b.x0 - margin, 0, w - 1);
+	by0 = clampi(b.y0 - margin, 0, h - 1);
+	bx1 = clampi(b.x1 + margin, 0, w - 1);
+	by1 = clampi(b.y1 + margin, 0, h - 1);
 	img_alloc(out, bx1 - bx0 + 1, by1 - by0 + 1, IMG_RGBA);
 	for (y = by0; y <= by1; y++)
 		for (x = bx0; x <= bx1; x++) {
@@ -153,6 +154,9 @@ crop_sample(struct img *out, const struct img *im, const unsigned char *mask,
 			memcpy(o, rgb + ((size_t)y * w + x) * 3, 3);
 			o[3] = m[(size_t)y * w + x] ? 255 : 0;
 		}
+	if (cell != NULL)
+		*cell = (struct mask_box){ b.x0 - bx0, b.y0 - by0, b.x1 - bx0,
+		    b.y1 - by0, b.area };
 	free(rgb);
 	free(m);
 	return SEG_OK;

@@ -13,15 +13,18 @@
 #define SMEARSEG_CROP_H
 
 #include "image.h"
+#include "mask.h"
 #include "segment.h"
 
 /* Cut the cell marked in MASK (0/1, one byte per pixel of IM) out of the
  * RGB image IM, scaled by SCALE, with MARGIN transparent pixels on every
  * side of the cell's box, into OUT (allocated here, no metadata).  If the
- * mask holds several pieces at the new scale, the largest is kept.
+ * mask holds several pieces at the new scale, the largest is kept.  CELL,
+ * if not NULL, gets the box (in OUT) and the area of the cell's alpha.
  * Returns SEG_OK, or SEG_NO_CELL if MASK is empty or the cell vanishes at
- * the new scale (OUT is then left unallocated). */
+ * the new scale (OUT and CELL are then left alone). */
 enum seg_result crop_sample(struct img *out, const struct img *im,
-    const unsigned char *mask, double scale, int margin);
+    const unsigned char *mask, double scale, int margin,
+    struct mask_box *cell);
 
 #endif

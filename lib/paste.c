@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask.h"
 #include "util.h"
 
 static void
@@ -112,32 +113,23 @@ resample(struct paste_patch *p, const struct img *src, int w, int h,
 static void
 crop_to_mask(struct paste_patch *p, int w, int h)
 {
-	int x, y, x0 = w, y0 = h, x1 = -1, y1 = -1, bw, bh, area = 0;
+	struct mask_box b;
+	int y, bw, bh;
 
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++)
-			if (p->mask[(size_t)y * w + x]) {
-				area++;
-				if (x < x0)
-					x0 = x;
-				if (x > x1)
-					x1 = x;
-				if (y < y0)
-					y0 = y;
-				y1 = y;
-			}
-	p->area = area;
-	if (area == 0) {
+	mask_bbox(&b, p->mask, w, h);
+	p->area = (int)b.area;
+	if (p->area == 0) {
 		p->w = p->h = 0;
 		return;
 	}
-	bw = x1 - x0 + 1;
-	bh = y1 - y0 + 1;
+	bw = b.x1 - b.x0 + 1;
+	bh = b.y1 - b.y0 + 1;
 	for (y = 0; y < bh; y++) {
 		memmove(p->mask + (size_t)y * bw,
-		    p->mask + (size_t)(y + y0) * w + x0, bw);
+		    p->mask + (size_t)(y + b.y0) * w + b.x0, bw);
 		memmove(p->rgb + (size_t)y * bw * 3,
-		    p->rgb + ((size_t)(y + y0) * w + x0) * 3, (size_t)bw * 3);
+		    p->rgb + ((size_t)(y + b.y0) * w + b.x0) * 3,
+		    (size_t)bw * 3);
 	}
 	p->w = bw;
 	p->h = bh;

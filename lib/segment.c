@@ -1,12 +1,5 @@
 /*
- * segment.c - binary masks and the cell segmenters (segment.h).
- *
- * The morphology goes through the exact squared Euclidean distance
- * transform of Felzenszwalb and Huttenlocher ("Distance transforms of
- * sampled functions", 2012): two 1-D passes, linear in the pixel count
- * whatever the radius.  Pixels outside the image are neither cell nor
- * background for it, so an erosion does not eat a cell that touches the
- * border.
+ * segment.c - the cell segmenters (segment.h), on the masks of mask.h.
  *
  * Touching cells are parted by a seeded watershed on the distance map
  * (Beucher and Meyer's flooding, with a bucket queue): blobs meet along
@@ -25,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask.h"
 #include "util.h"
 
-#define SEG_FAR 1e12            /* "no feature" in the distance transform */
 #define SEG_PI 3.14159265358979323846
 
 /* Colour thresholds (0..255 units, see struct stain) and sizes (px at the
@@ -77,248 +70,6 @@ seg_result_name(enum seg_result r)
 	};
 
 	return r < SEG_NRESULTS ? names[r] : "?";
-}
-
-// --- components and holes ----------------------------------------------------
-
-int
-seg_label(int *lab, const unsigned char *m, int w, int h, long **area)
-{
-	size_t npix = (size_t)w * h, i, top;
-	size_t *stack = xmalloc_array(npix, sizeof *stack);
-	long *ar = NULL;
-	int n = 0, cap = 0, x, y, dx, dy;
-
-	memset(lab, 0, npix * sizeof *lab);
-	for (i = 0; i < npix; i++) {
-		if (!m[i] || lab[i])
-			continue;
-		if (++n >= cap) {
-			cap = cap ? 2 * cap : 64;
-			ar = xrealloc(ar, (size_t)cap * sizeof *ar);
-		}
-		ar[n] = 0;
-		lab[i] = n;
-		stack[0] = i;
-		top = 1;
-		while (top > 0) {
-			size_t p = stack[--top];
-			ar[n]++;
-			x = p % w;
-			y = p / w;
-			for (dy = -1; dy <= 1; dy++)
-				for (dx = -1; dx <= 1; dx++) {
-					size_t q;
-					if (x + dx < 0 || x + dx >= w ||
-					    y + dy < 0 || y + dy >= h)
-						continue;
-					q = (size_t)(y + dy) * w + x + dx;
-					if (m[q] && !lab[q]) {
-						lab[q] = n;
-						stack[top++] = q;
-					}
-				}
-		}
-	}
-	free(stack);
-	if (area != NULL)
-		*area = ar;
-	else
-		free(ar);
-	return n;
-}
-
-/* Set M to 1 exactly where LAB equals L. */
-static void
-mask_from_label(unsigned char *m, const int *lab, size_t npix, int l)
-{
-	size_t i;
-
-	for (i = 0; i < npix; i++)
-		m[i] = lab[i] == l;
-}
-
-long
-seg_keep_largest(unsigned char *m, int w, int h)
-{
-	size_t npix = (size_t)w * h;
-	int *lab = xmalloc_array(npix, sizeof *lab);
-	long *area, best = 0;
-	int n, i, l = 0;
-
-	n = seg_label(lab, m, w, h, &area);
-	for (i = 1; i <= n; i++)
-		if (area[i] > best) {
-			best = area[i];
-			l = i;
-		}
-	mask_from_label(m, lab, npix, l);
-	free(area);
-	free(lab);
-	return best;
-}
-
-void
-seg_fill_holes(unsigned char *m, int w, int h)
-{
-	size_t npix = (size_t)w * h, top = 0, i;
-	size_t *stack = xmalloc_array(npix, sizeof *stack);
-	unsigned char *out = xcalloc(npix, 1);
-	int x, y;
-
-	/* OUT marks the outside: 0 pixels reached from the border. */
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++)
-			if ((x == 0 || y == 0 || x == w - 1 || y == h - 1) &&
-			    !m[(size_t)y * w + x]) {
-				out[(size_t)y * w + x] = 1;
-				stack[top++] = (size_t)y * w + x;
-			}
-	while (top > 0) {
-		size_t p = stack[--top], q[4];
-		int k, nq = 0;
-		x = p % w;
-		y = p / w;
-		if (x > 0)
-			q[nq++] = p - 1;
-		if (x < w - 1)
-			q[nq++] = p + 1;
-		if (y > 0)
-			q[nq++] = p - w;
-		if (y < h - 1)
-			q[nq++] = p + w;
-		for (k = 0; k < nq; k++)
-			if (!m[q[k]] && !out[q[k]]) {
-				out[q[k]] = 1;
-				stack[top++] = q[k];
-			}
-	}
-	for (i = 0; i < npix; i++)
-		m[i] = !out[i];
-	free(out);
-	free(stack);
-}
-
-int
-seg_bbox(const unsigned char *m, int w, int h, int *x0, int *y0, int *x1,
-    int *y1)
-{
-	int x, y, bx0 = w, by0 = h, bx1 = -1, by1 = -1;
-
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++)
-			if (m[(size_t)y * w + x]) {
-				if (x < bx0)
-					bx0 = x;
-				if (x > bx1)
-					bx1 = x;
-				if (y < by0)
-					by0 = y;
-				by1 = y;
-			}
-	if (bx1 < 0)
-		return 0;
-	*x0 = bx0;
-	*y0 = by0;
-	*x1 = bx1;
-	*y1 = by1;
-	return 1;
-}
-
-// --- distance transform and morphology ---------------------------------------
-
-/* Squared distance transform of the N samples F (stride FS) into D
- * (stride DS); V and Z are scratch of N and N + 1 entries. */
-static void
-edt_1d(const double *f, size_t fs, double *d, size_t ds, int n, int *v,
-    double *z)
-{
-	int k = 0, q;
-	double s;
-
-	v[0] = 0;
-	z[0] = -HUGE_VAL;
-	z[1] = HUGE_VAL;
-	for (q = 1; q < n; q++) {
-		for (;;) {
-			s = ((f[q * fs] + (double)q * q) -
-			    (f[v[k] * fs] + (double)v[k] * v[k])) /
-			    (2.0 * q - 2.0 * v[k]);
-			if (s > z[k])
-				break;
-			k--;
-		}
-		k++;
-		v[k] = q;
-		z[k] = s;
-		z[k + 1] = HUGE_VAL;
-	}
-	for (k = 0, q = 0; q < n; q++) {
-		while (z[k + 1] < q)
-			k++;
-		d[q * ds] = (double)(q - v[k]) * (q - v[k]) + f[v[k] * fs];
-	}
-}
-
-/* D gets, for every pixel, the squared distance to the nearest pixel whose
- * mask value is FEATURE (SEG_FAR or more if there is none). */
-static void
-edt(double *d, const unsigned char *m, int w, int h, int feature)
-{
-	size_t npix = (size_t)w * h, i;
-	int n = w > h ? w : h, x, y;
-	double *f = xmalloc_array(npix, sizeof *f);
-	double *z = xmalloc_array(n + 1, sizeof *z);
-	int *v = xmalloc_array(n, sizeof *v);
-
-	for (i = 0; i < npix; i++)
-		f[i] = m[i] == feature ? 0 : SEG_FAR;
-	for (x = 0; x < w; x++)
-		edt_1d(f + x, w, d + x, w, h, v, z);
-	memcpy(f, d, npix * sizeof *f);
-	for (y = 0; y < h; y++)
-		edt_1d(f + (size_t)y * w, 1, d + (size_t)y * w, 1, w, v, z);
-	free(v);
-	free(z);
-	free(f);
-}
-
-void
-seg_dilate(unsigned char *m, int w, int h, double r)
-{
-	size_t npix = (size_t)w * h, i;
-	double *d = xmalloc_array(npix, sizeof *d);
-
-	edt(d, m, w, h, 1);
-	for (i = 0; i < npix; i++)
-		m[i] = d[i] <= r * r;
-	free(d);
-}
-
-void
-seg_erode(unsigned char *m, int w, int h, double r)
-{
-	size_t npix = (size_t)w * h, i;
-	double *d = xmalloc_array(npix, sizeof *d);
-
-	edt(d, m, w, h, 0);
-	for (i = 0; i < npix; i++)
-		m[i] = d[i] > r * r;
-	free(d);
-}
-
-void
-seg_open(unsigned char *m, int w, int h, double r)
-{
-	seg_erode(m, w, h, r);
-	seg_dilate(m, w, h, r);
-}
-
-void
-seg_close(unsigned char *m, int w, int h, double r)
-{
-	seg_dilate(m, w, h, r);
-	seg_erode(m, w, h, r);
 }
 
 // --- stain measures ----------------------------------------------------------
@@ -516,7 +267,7 @@ pick_nearest(unsigned char *m, int w, int h, double cx, double cy,
 	int n, l;
 	enum seg_result r = SEG_OK;
 
-	n = seg_label(lab, m, w, h, &area);
+	n = mask_label(lab, m, w, h, &area);
 	l = nearest_component(lab, n, area, minarea, w, h, cx, cy, &dist);
 	if (l == 0)
 		r = SEG_NO_CELL;
@@ -534,7 +285,7 @@ keep_touching(unsigned char *m, const unsigned char *seed, int w, int h)
 {
 	size_t npix = (size_t)w * h, i;
 	int *lab = xmalloc_array(npix, sizeof *lab);
-	int n = seg_label(lab, m, w, h, NULL);
+	int n = mask_label(lab, m, w, h, NULL);
 	unsigned char *hit = xcalloc(n + 1, 1);
 
 	for (i = 0; i < npix; i++)
@@ -550,10 +301,10 @@ keep_touching(unsigned char *m, const unsigned char *seed, int w, int h)
 static int
 touches_border(const unsigned char *m, int w, int h)
 {
-	int x0, y0, x1, y1;
+	struct mask_box b;
 
-	return seg_bbox(m, w, h, &x0, &y0, &x1, &y1) &&
-	    (x0 == 0 || y0 == 0 || x1 == w - 1 || y1 == h - 1);
+	return mask_bbox(&b, m, w, h) &&
+	    (b.x0 == 0 || b.y0 == 0 || b.x1 == w - 1 || b.y1 == h - 1);
 }
 
 /* A bucket queue of pixel indices keyed by small levels 0..NLEV-1. */
@@ -733,7 +484,7 @@ seg_wbc(unsigned char *m, const struct stain *s, double cx, double cy,
 	enum seg_result r;
 
 	stain_mask(nuc, s, par.nuc_purple, par.nuc_dark);
-	seg_close(nuc, s->w, s->h, par.nuc_close * k);
+	mask_close(nuc, s->w, s->h, par.nuc_close * k);
 	r = pick_nearest(nuc, s->w, s->h, cx, cy,
 	    par.nuc_area * k * k, par.nuc_reach * k);
 	if (r != SEG_OK) {
@@ -747,12 +498,12 @@ seg_wbc(unsigned char *m, const struct stain *s, double cx, double cy,
 	for (i = 0; i < npix; i++)
 		m[i] = dark[i] >= s->fg_level * par.wbc_level || nuc[i];
 	free(dark);
-	seg_open(m, s->w, s->h, par.wbc_smooth * k);
-	seg_fill_holes(m, s->w, s->h);
+	mask_open(m, s->w, s->h, par.wbc_smooth * k);
+	mask_fill_holes(m, s->w, s->h);
 
 	/* seeds: the nucleus (1) and the blob cores that miss it (2...) */
 	d2 = xmalloc_array(npix, sizeof *d2);
-	edt(d2, m, s->w, s->h, 0);
+	mask_edt(d2, m, s->w, s->h, 0);
 	dt = xmalloc_array(npix, sizeof *dt);
 	core = xmalloc(npix);
 	for (i = 0; i < npix; i++) {
@@ -761,7 +512,7 @@ seg_wbc(unsigned char *m, const struct stain *s, double cx, double cy,
 	}
 	free(d2);
 	clab = xmalloc_array(npix, sizeof *clab);
-	n = seg_label(clab, core, s->w, s->h, NULL);
+	n = mask_label(clab, core, s->w, s->h, NULL);
 	hit = xcalloc(n + 1, 1);
 	for (i = 0; i < npix; i++)
 		if (nuc[i])
@@ -779,9 +530,9 @@ seg_wbc(unsigned char *m, const struct stain *s, double cx, double cy,
 		m[i] = lab[i] == 1;
 	nucleus_centre(nuc, s->w, s->h, &cx, &cy);
 	clip_to_disk(m, s->w, s->h, cx, cy, par.wbc_slack);
-	seg_open(m, s->w, s->h, par.wbc_smooth * k);
+	mask_open(m, s->w, s->h, par.wbc_smooth * k);
 	keep_touching(m, nuc, s->w, s->h);
-	seg_close(m, s->w, s->h, par.wbc_close * k);
+	mask_close(m, s->w, s->h, par.wbc_close * k);
 	free(hit);
 	free(lab);
 	free(clab);
@@ -826,7 +577,7 @@ seg_platelet(unsigned char *m, const struct stain *s, double cx, double cy,
 		stain_mask(m, s, sp * par.weak_purple / par.strong_purple,
 		    sd * par.weak_dark / par.strong_dark);
 		keep_touching(m, core, s->w, s->h);
-		seg_close(m, s->w, s->h, par.plt_close * k);
+		mask_close(m, s->w, s->h, par.plt_close * k);
 	}
 	free(core);
 	return r;
@@ -845,8 +596,8 @@ seg_clump(unsigned char *m, const struct stain *s, double k)
 
 	stain_mask(core, s, par.strong_purple, par.strong_dark);
 	memcpy(m, core, npix);
-	seg_close(m, s->w, s->h, par.clump_close * k);
-	n = seg_label(lab, m, s->w, s->h, NULL);
+	mask_close(m, s->w, s->h, par.clump_close * k);
+	n = mask_label(lab, m, s->w, s->h, NULL);
 	score = xcalloc(n + 1, sizeof *score);
 	for (i = 0; i < npix; i++)
 		if (core[i])
@@ -870,7 +621,7 @@ seg_rbc(unsigned char *m, const struct stain *s, double cx, double cy,
 
 	for (i = 0; i < npix; i++)
 		m[i] = s->dark[i] >= s->fg_level;
-	seg_open(m, s->w, s->h, par.rbc_open * k);
+	mask_open(m, s->w, s->h, par.rbc_open * k);
 	return pick_nearest(m, s->w, s->h, cx, cy, par.rbc_area * k * k,
 	    par.rbc_reach * k);
 }
@@ -901,8 +652,8 @@ seg_cell(unsigned char *mask, const struct img *im, enum seg_kind kind,
 	stain_free(&s);
 	if (r != SEG_OK)
 		return r;
-	seg_fill_holes(mask, im->width, im->height);
-	if (seg_keep_largest(mask, im->width, im->height) == 0)
+	mask_fill_holes(mask, im->width, im->height);
+	if (mask_keep_largest(mask, im->width, im->height) == 0)
 		return SEG_NO_CELL;
 	if (touches_border(mask, im->width, im->height))
 		return SEG_LEAK;
