@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "crop.h"
 #include "image.h"
+#include "listfile.h"
 #include "mask.h"
 #include "segment.h"
 #include "util.h"
@@ -76,7 +77,8 @@ struct cmdline {
 	const char *input;              /* "-" = stdin */
 	enum crop_mode mode;
 	const char *list;               /* per-image list, or NULL */
-	struct job *jobs;               /* its lines */
+	struct list lines;              /* its lines */
+	struct job *jobs;               /* what they say */
 	int njobs;
 	int cls;                        /* -c, without a list */
 	const char *source, *id, *group;
@@ -175,70 +177,45 @@ parse_box(const char *s, int b[4], const char *where)
 		die("%sbad box: xmin > xmax or ymin > ymax", where);
 }
 
-static int
-cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#define LIST_FORM "ID GROUP CLASS [BOX...]"
 
 /* Read the list file of CMD into CMD->jobs; every problem dies with
  * "FILE:LINE: ...", and a repeated id dies too. */
 static void
 load_list(struct cmdline *cmd)
 {
-	char *text = read_whole_file(cmd->list, NULL), *line, *next, *tok;
-	char where[256], **ids;
-	int lineno = 0, cap = 0, k;
+	const struct list_line *l;
+	char where[256];
+	int k, b, first, second;
 	struct job *j;
 
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		lineno++;
-		snprintf(where, sizeof where, "%s:%d: ", cmd->list, lineno);
-		tok = strtok(line, " \t\r");
-		if (tok == NULL || *tok == '#')
-			continue;
-		if (cmd->njobs == cap) {
-			cap = cap ? 2 * cap : 256;
-			cmd->jobs = xrealloc(cmd->jobs, cap * sizeof *cmd->jobs);
-		}
-		j = &cmd->jobs[cmd->njobs++];
-		j->id = xstrdup(tok);
-		if ((tok = strtok(NULL, " \t\r")) == NULL)
-			die("%sexpected 'ID GROUP CLASS [BOX...]'", where);
-		j->group = xstrdup(tok);
-		if ((tok = strtok(NULL, " \t\r")) == NULL)
-			die("%sexpected 'ID GROUP CLASS [BOX...]'", where);
-		j->cls = class_index(tok, where);
-		j->nbox = 0;
-		j->box = NULL;
-		while ((tok = strtok(NULL, " \t\r")) != NULL) {
+	list_read(&cmd->lines, cmd->list, cmd->list, LIST_FORM);
+	cmd->njobs = cmd->lines.n;
+	cmd->jobs = xcalloc(cmd->njobs, sizeof *cmd->jobs);
+	for (k = 0; k < cmd->njobs; k++) {
+		l = &cmd->lines.v[k];
+		j = &cmd->jobs[k];
+		list_where(&cmd->lines, k, where, sizeof where);
+		if (l->nword < 3)
+			die("%sexpected '" LIST_FORM "'", where);
+		j->id = l->word[0];
+		j->group = l->word[1];
+		j->cls = class_index(l->word[2], where);
+		if (l->nword > 3)
+			j->box = xmalloc_array(l->nword - 3, sizeof *j->box);
+		for (b = 3; b < l->nword; b++) {
 			if (cmd->mode != MODE_BOX)
 				die("%sboxes are only for --mode box", where);
 			if (j->nbox == MAX_BOXES)
 				die("%smore than %d boxes", where, MAX_BOXES);
-			if (j->box == NULL)
-				j->box = xmalloc_array(MAX_BOXES,
-				    sizeof *j->box);
-			parse_box(tok, j->box[j->nbox++], where);
+			parse_box(l->word[b], j->box[j->nbox++], where);
 		}
 		if (cmd->mode == MODE_BOX && j->nbox == 0)
 			die("%sno box (--mode box needs at least one)", where);
 	}
-	free(text);
-	if (cmd->njobs == 0)
-		die("%s: no lines (expected 'ID GROUP CLASS [BOX...]')",
-		    cmd->list);
-	ids = xmalloc_array(cmd->njobs, sizeof *ids);
-	for (k = 0; k < cmd->njobs; k++)
-		ids[k] = cmd->jobs[k].id;
-	qsort(ids, cmd->njobs, sizeof *ids, cmp_strp);
-	for (k = 1; k < cmd->njobs; k++)
-		if (strcmp(ids[k - 1], ids[k]) == 0)
-			die("%s: id '%s' is on two lines", cmd->list, ids[k]);
-	free(ids);
+	if (list_repeated_id(&cmd->lines, &first, &second))
+		die("%s: id '%s' is on two lines", cmd->list,
+		    cmd->jobs[first].id);
 }
 
 /* Check that NAME is usable as a metadata value. */

@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "crop.h"
 #include "image.h"
+#include "listfile.h"
 #include "mask.h"
 #include "segment.h"
 #include "util.h"
@@ -92,7 +93,8 @@ struct job {
 struct cmdline {
 	const char *input;              /* "-" = stdin */
 	const char *list;
-	struct job *jobs;
+	struct list lines;              /* the list's lines */
+	struct job *jobs;               /* what they say */
 	int njobs;
 	const char *source;
 	double scale;
@@ -190,71 +192,45 @@ check_name(const char *name, const char *what, const char *where)
 			    name);
 }
 
-static int
-cmp_jobp(const void *a, const void *b)
-{
-	return strcmp((*(const struct job *const *)a)->id,
-	    (*(const struct job *const *)b)->id);
-}
+#define LIST_FORM "ID GROUP [BOX...]"
 
 /* Read the list of CMD into CMD->jobs; every problem dies with
  * "FILE:LINE: ...", and a repeated id dies too. */
 static void
 load_list(struct cmdline *cmd)
 {
-	char *text = read_whole_file(cmd->list, NULL), *line, *next, *tok;
-	char where[256];
 	const char *name = display_name(cmd->list);
-	struct job *j, **byid;
-	int lineno = 0, cap = 0, k;
+	const struct list_line *l;
+	char where[256];
+	int k, b, first, second;
+	struct job *j;
 
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		lineno++;
-		snprintf(where, sizeof where, "%s:%d: ", name, lineno);
-		tok = strtok(line, " \t\r");
-		if (tok == NULL || *tok == '#')
-			continue;
-		if (cmd->njobs == cap) {
-			cap = cap ? 2 * cap : 256;
-			cmd->jobs = xrealloc(cmd->jobs, cap * sizeof *cmd->jobs);
-		}
-		j = &cmd->jobs[cmd->njobs++];
-		check_name(tok, "id", where);
-		j->id = xstrdup(tok);
-		j->line = lineno;
-		if ((tok = strtok(NULL, " \t\r")) == NULL)
-			die("%sexpected 'ID GROUP [BOX...]'", where);
-		check_name(tok, "group", where);
-		j->group = xstrdup(tok);
-		j->nbox = 0;
-		j->box = NULL;
-		while ((tok = strtok(NULL, " \t\r")) != NULL) {
+	list_read(&cmd->lines, cmd->list, name, LIST_FORM);
+	cmd->njobs = cmd->lines.n;
+	cmd->jobs = xcalloc(cmd->njobs, sizeof *cmd->jobs);
+	for (k = 0; k < cmd->njobs; k++) {
+		l = &cmd->lines.v[k];
+		j = &cmd->jobs[k];
+		list_where(&cmd->lines, k, where, sizeof where);
+		check_name(l->word[0], "id", where);
+		j->id = l->word[0];
+		j->line = l->line;
+		if (l->nword < 2)
+			die("%sexpected '" LIST_FORM "'", where);
+		check_name(l->word[1], "group", where);
+		j->group = l->word[1];
+		if (l->nword > 2)
+			j->box = xmalloc_array(l->nword - 2, sizeof *j->box);
+		for (b = 2; b < l->nword; b++) {
 			if (j->nbox == MAX_BOXES)
 				die("%smore than %d boxes", where, MAX_BOXES);
-			if (j->box == NULL)
-				j->box = xmalloc_array(MAX_BOXES,
-				    sizeof *j->box);
-			parse_box(tok, &j->box[j->nbox++], where);
+			parse_box(l->word[b], &j->box[j->nbox++], where);
 		}
 	}
-	free(text);
-	if (cmd->njobs == 0)
-		die("%s: no lines (expected 'ID GROUP [BOX...]')", name);
-	byid = xmalloc_array(cmd->njobs, sizeof *byid);
-	for (k = 0; k < cmd->njobs; k++)
-		byid[k] = &cmd->jobs[k];
-	qsort(byid, cmd->njobs, sizeof *byid, cmp_jobp);
-	for (k = 1; k < cmd->njobs; k++)
-		if (strcmp(byid[k - 1]->id, byid[k]->id) == 0)
-			die("%s:%d: id '%s' is also on line %d", name,
-			    byid[k - 1]->line > byid[k]->line ?
-			    byid[k - 1]->line : byid[k]->line, byid[k]->id,
-			    byid[k - 1]->line < byid[k]->line ?
-			    byid[k - 1]->line : byid[k]->line);
-	free(byid);
+	if (list_repeated_id(&cmd->lines, &first, &second))
+		die("%s:%d: id '%s' is also on line %d", name,
+		    cmd->jobs[second].line, cmd->jobs[second].id,
+		    cmd->jobs[first].line);
 }
 
 static void
