@@ -160,21 +160,14 @@ kind_of(int cls)
 static void
 parse_box(const char *s, int b[4], const char *where)
 {
-	char *end;
-	long v;
-	int k;
-
-	for (k = 0; k < 4; k++) {
-		v = strtol(s, &end, 10);
-		if (end == s || v < 0 || v > 1000000 ||
-		    *end != (k < 3 ? ',' : '\0'))
-			die("%sbad box '%s' (expected xmin,ymin,xmax,ymax)",
-			    where, s);
-		b[k] = (int)v;
-		s = end + 1;
-	}
-	if (b[0] > b[2] || b[1] > b[3])
+	switch (list_box(s, b)) {
+	case LIST_BOX_OK:
+		break;
+	case LIST_BOX_SYNTAX:
+		die("%sbad box '%s' (expected xmin,ymin,xmax,ymax)", where, s);
+	case LIST_BOX_ORDER:
 		die("%sbad box: xmin > xmax or ymin > ymax", where);
+	}
 }
 
 #define LIST_FORM "ID GROUP CLASS [BOX...]"

@@ -150,9 +150,7 @@ static const struct cli_info info = {
 static void
 parse_box(const char *s, struct box *b, const char *where)
 {
-	const char *colon = strchr(s, ':'), *p;
-	char *end;
-	long v;
+	const char *colon = strchr(s, ':');
 	int k;
 
 	for (k = 0; k < BOX_NKINDS; k++)
@@ -167,17 +165,15 @@ parse_box(const char *s, struct box *b, const char *where)
 		die("%sunknown kind '%.*s' in box '%s' (expected rbc, wbc or "
 		    "platelet)", where, (int)(colon - s), s, s);
 	b->kind = (enum box_kind)k;
-	for (p = colon + 1, k = 0; k < 4; k++) {
-		v = strtol(p, &end, 10);
-		if (end == p || !isdigit((unsigned char)*p) || v > 1000000 ||
-		    *end != (k < 3 ? ',' : '\0'))
-			die("%sbad box '%s' (expected KIND:xmin,ymin,xmax,ymax)",
-			    where, s);
-		b->b[k] = (int)v;
-		p = end + 1;
-	}
-	if (b->b[0] > b->b[2] || b->b[1] > b->b[3])
+	switch (list_box(colon + 1, b->b)) {
+	case LIST_BOX_OK:
+		break;
+	case LIST_BOX_SYNTAX:
+		die("%sbad box '%s' (expected KIND:xmin,ymin,xmax,ymax)",
+		    where, s);
+	case LIST_BOX_ORDER:
 		die("%sbad box '%s': xmin > xmax or ymin > ymax", where, s);
+	}
 }
 
 /* Check that NAME is usable as a metadata value. */

@@ -8,6 +8,7 @@
  */
 #include "listfile.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,4 +121,23 @@ list_free(struct list *l)
 	free(l->v);
 	free(l->text);
 	memset(l, 0, sizeof *l);
+}
+
+enum list_box_result
+list_box(const char *s, int b[4])
+{
+	char *end;
+	long v;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		if (!isdigit((unsigned char)*s))
+			return LIST_BOX_SYNTAX;
+		v = strtol(s, &end, 10);
+		if (v > LIST_COORD_MAX || *end != (k < 3 ? ',' : '\0'))
+			return LIST_BOX_SYNTAX;
+		b[k] = (int)v;
+		s = end + 1;
+	}
+	return b[0] > b[2] || b[1] > b[3] ? LIST_BOX_ORDER : LIST_BOX_OK;
 }

@@ -7,12 +7,22 @@
  * skipped (they still count for the line numbers in messages).  What the
  * other words mean is the program's; this module cuts the file into
  * lines and words, names a line in messages as "FILE:LINE: ", and finds
- * an id on two lines.
+ * an id on two lines.  A box is written "xmin,ymin,xmax,ymax": pixels
+ * counted from 0, inclusive, each a decimal number of digits alone.
  */
 #ifndef SMEARSEG_LISTFILE_H
 #define SMEARSEG_LISTFILE_H
 
 #include <stddef.h>
+
+/* What list_box() makes of a box. */
+enum list_box_result {
+	LIST_BOX_OK,
+	LIST_BOX_SYNTAX,        /* not four numbers 0..LIST_COORD_MAX */
+	LIST_BOX_ORDER,         /* xmin > xmax or ymin > ymax */
+};
+
+#define LIST_COORD_MAX 1000000
 
 /* One line that is neither blank nor a comment. */
 struct list_line {
@@ -40,5 +50,8 @@ const char *list_where(const struct list *l, int k, char *buf, size_t n);
  * strcmp), in file order. */
 int list_repeated_id(const struct list *l, int *first, int *second);
 void list_free(struct list *l);
+
+/* Parse the box S, "xmin,ymin,xmax,ymax", into B[0..3]. */
+enum list_box_result list_box(const char *s, int b[4]);
 
 #endif

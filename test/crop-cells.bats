@@ -249,6 +249,12 @@ meta() {
 	printf 's s Thrombocyte 20,20,10,30\n' > "$T/list"
 	run --separate-stderr crop-cells -M box -l "$T/list" "$T/in.pnm"
 	assert_fails_cleanly "$T/list:1: bad box"
+	# the message quotes the whole box; a coordinate is digits alone
+	for box in 10,20,30 10,20,30,40, +10,20,30,40 -0,20,30,40; do
+		printf 's s Thrombocyte %s\n' "$box" > "$T/list"
+		run --separate-stderr crop-cells -M box -l "$T/list" "$T/in.pnm"
+		assert_fails_cleanly "$T/list:1: bad box '$box' (expected xmin,ymin,xmax,ymax)"
+	done
 }
 
 @test "a list must match the stream and not repeat an id" {
