@@ -42,7 +42,7 @@ ifeq ($(filter $(CUDA),auto 0 1),)
 $(error CUDA must be auto, 0 or 1, not '$(CUDA)')
 endif
 
-PKGS := netpbm yaml-0.1
+PKGS := netpbm yaml-0.1 jansson
 HAVE_PKGCONFIG := $(shell command -v pkg-config 2>/dev/null)
 ifeq ($(BLAS),openblas)
   ifneq ($(shell pkg-config --exists openblas 2>/dev/null && echo y),y)
@@ -92,7 +92,7 @@ else
 endif
 
 PKG_CFLAGS := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --libs $(PKGS) 2>/dev/null),-lnetpbm -lyaml -lopenblas)
+PKG_LIBS   := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --libs $(PKGS) 2>/dev/null),-lnetpbm -lyaml -ljansson -lopenblas)
 
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp
@@ -180,7 +180,7 @@ bench: deps
 -include $(wildcard $(SRCDIR)/pipelines/*.mk)
 
 # --- dependencies ------------------------------------------------------------
-DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libopenblas-dev bats
+DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libjansson-dev libopenblas-dev bats
 DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base
 deps:
 	@sh $(SRCDIR)/pipelines/deps.sh $(DEB_REQUIRED) -- $(DEB_OPTIONAL)

@@ -122,6 +122,16 @@ print("ok")'
 	[ "$output" = ok ]
 }
 
+@test "tensors: the safetensors header is written in the compact layout that earlier releases read" {
+	# __metadata__ first, tensors in the order given, no spaces but the
+	# padding to a multiple of 8, non-ASCII text as raw UTF-8: the bytes
+	# that readers from before the move to jansson were tested on
+	write_fixtures
+	want='{"__metadata__":{"classes":"[\"a\", \"b\"]","note":"µm\n"},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"U8","shape":[3],"data_offsets":[16,19]}}      '
+	[ "$(od -An -tu8 -N8 st.safetensors | tr -d ' ')" -eq 176 ]
+	[ "$(tail -c +9 st.safetensors | head -c 176)" = "$want" ]
+}
+
 @test "tensors: tensor-info reads what numpy.save writes, every supported dtype" {
 	py=$(numpy_python) || skip "no python3 with numpy"
 	"$py" -c '
@@ -259,13 +269,31 @@ format=pt" ]
 	assert_fails_cleanly "tensor-info: j.safetensors: invalid JSON header: "
 	mkst c.safetensors "{$T1,}" 16
 	run --separate-stderr tensor-info c.safetensors
-	assert_fails_cleanly "tensor-info: c.safetensors: invalid JSON header: trailing comma"
+	assert_fails_cleanly "tensor-info: c.safetensors: invalid JSON header: string or '}' expected near '}' at byte 66"
 	mkst q.safetensors "{'w': {'dtype': 'F32', 'shape': [2, 2], 'data_offsets': [0, 16]}}" 16
 	run --separate-stderr tensor-info q.safetensors
-	assert_fails_cleanly "tensor-info: q.safetensors: invalid JSON header: unexpected character at byte 1"
+	assert_fails_cleanly "tensor-info: q.safetensors: invalid JSON header: string or '}' expected near ''' at byte 2"
 	mkst y.safetensors '{"w": &x {"dtype": "F32"}}' 0
 	run --separate-stderr tensor-info y.safetensors
-	assert_fails_cleanly "tensor-info: y.safetensors: invalid JSON header: unexpected character"
+	assert_fails_cleanly "tensor-info: y.safetensors: invalid JSON header: invalid token near '&'"
+	mkst z.safetensors '{"w": {"dtype": "F32", "shape": [02], "data_offsets": [0, 8]}}' 8
+	run --separate-stderr tensor-info z.safetensors
+	assert_fails_cleanly "tensor-info: z.safetensors: invalid JSON header: invalid token near '0'"
+}
+
+@test "tensors: safetensors with a repeated tensor name, metadata key or tensor key" {
+	mkst t.safetensors "{$T1, $T1}" 16
+	run --separate-stderr tensor-info t.safetensors
+	assert_fails_cleanly "tensor-info: t.safetensors: bad safetensors header: key 'w' repeated at byte 69"
+	mkst m.safetensors "{\"__metadata__\": {\"a\\\"\": \"1\", \"a\\\"\": \"2\"}, $T1}" 16
+	run --separate-stderr tensor-info m.safetensors
+	assert_fails_cleanly "tensor-info: m.safetensors: bad safetensors header: key 'a\"' repeated at byte 35"
+	mkst k.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "dtype": "F32", "data_offsets": [0, 16]}}' 16
+	run --separate-stderr tensor-info k.safetensors
+	assert_fails_cleanly "tensor-info: k.safetensors: bad safetensors header: key 'dtype' repeated"
+	mkst x.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16], "x": 1}}' 16
+	run --separate-stderr tensor-info x.safetensors
+	assert_fails_cleanly "tensor-info: x.safetensors: bad safetensors header: tensor 'w' has an unexpected key 'x' (expected dtype, shape, data_offsets)"
 }
 
 @test "tensors: safetensors offsets out of range" {
