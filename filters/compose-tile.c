@@ -25,6 +25,7 @@
  * (OpenMP, a chunk at a time) and written in order, and the output is the
  * same bytes for a seed whatever the number of threads.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -305,69 +306,63 @@ read_backgrounds(const char *path, int size, struct background **bg)
 	return n;
 }
 
-/* Append S to the record buffer as a JSON string. */
-static size_t
-json_str(char *buf, size_t len, size_t cap, const char *s)
+/* S as a JSON string for the record of tile T; WHAT names it. */
+static json_t *
+rec_string(long t, const char *what, const char *s)
 {
-	if (len < cap)
-		buf[len] = '"';
-	len++;
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+	json_t *v = json_string(s);
 
-		if (ch == '"' || ch == '\\')
-			len += snprintf(buf + (len < cap ? len : cap),
-			    len < cap ? cap - len : 0, "\\%c", ch);
-		else if (ch < 0x20)
-			len += snprintf(buf + (len < cap ? len : cap),
-			    len < cap ? cap - len : 0, "\\u%04x", ch);
-		else {
-			if (len < cap)
-				buf[len] = ch;
-			len++;
-		}
-	}
-	if (len < cap)
-		buf[len] = '"';
-	len++;
-	if (len < cap)
-		buf[len] = '\0';
-	return len;
+	if (v == NULL)
+		die("tile %ld: %s '%s' is not valid UTF-8", t, what, s);
+	return v;
 }
 
-#define APPEND(...) (len += snprintf(s->rec + (len < REC_MAX ? len : \
-	REC_MAX), len < REC_MAX ? REC_MAX - len : 0, __VA_ARGS__))
+/* Set KEY of object O (of the record of tile T) to V, a new reference. */
+static void
+rec_set(long t, json_t *o, const char *key, json_t *v)
+{
+	if (o == NULL || json_object_set_new(o, key, v) != 0)
+		die("tile %ld: out of memory building the record", t);
+}
 
-/* The JSON record of tile T into S->rec. */
+/* The JSON record of tile T into S->rec, one line.  Reals are dumped with
+ * 15 significant digits, so the angle, rounded to 0.1 degree first,
+ * prints as "%.1f" writes it. */
 static void
 make_record(struct slot *s, long t, const struct background *bg, int cx,
     int cy, const struct placed *o, int n, const struct class_table *ct)
 {
-	size_t len = 0;
+	json_t *rec = json_object(), *objs = json_array(), *obj;
+	char deg[32];
+	size_t len;
 	int k;
 
-	APPEND("{\"tile\": %ld, \"background\": ", t);
-	len = json_str(s->rec, len, REC_MAX, bg->kind);
-	if (bg->id[0] != '\0') {
-		APPEND(", \"background_id\": ");
-		len = json_str(s->rec, len, REC_MAX, bg->id);
-	}
-	APPEND(", \"crop\": [%d, %d], \"objects\": [", cx, cy);
+	rec_set(t, rec, "tile", json_integer(t));
+	rec_set(t, rec, "background", rec_string(t, "background kind",
+	    bg->kind));
+	if (bg->id[0] != '\0')
+		rec_set(t, rec, "background_id", rec_string(t,
+		    "background id", bg->id));
+	rec_set(t, rec, "crop", json_pack("[i, i]", cx, cy));
 	for (k = 0; k < n; k++) {
-		APPEND("%s{\"class\": ", k ? ", " : "");
-		len = json_str(s->rec, len, REC_MAX, ct->c[o[k].cls].name);
-		APPEND(", \"bbox\": [%d, %d, %d, %d], \"pixels\": %d, "
-		    "\"sample\": ", o[k].x, o[k].y, o[k].w, o[k].h,
-		    o[k].pixels);
-		len = json_str(s->rec, len, REC_MAX, o[k].smp->id);
-		APPEND(", \"angle\": %.1f, \"flip\": %s}", o[k].angle,
-		    o[k].flip ? "true" : "false");
+		snprintf(deg, sizeof deg, "%.1f", o[k].angle);
+		obj = json_pack("{s:o, s:[i, i, i, i], s:i, s:o, s:f, s:b}",
+		    "class", rec_string(t, "class", ct->c[o[k].cls].name),
+		    "bbox", o[k].x, o[k].y, o[k].w, o[k].h,
+		    "pixels", o[k].pixels,
+		    "sample", rec_string(t, "sample id", o[k].smp->id),
+		    "angle", strtod(deg, NULL), "flip", o[k].flip);
+		if (objs == NULL || json_array_append_new(objs, obj) != 0)
+			die("tile %ld: out of memory building the record", t);
 	}
-	APPEND("]}\n");
-	if (len >= REC_MAX)
-		die("tile %ld: record longer than %d bytes", t, REC_MAX);
+	rec_set(t, rec, "objects", objs);
+	len = json_dumpb(rec, s->rec, REC_MAX - 2, JSON_REAL_PRECISION(15));
+	if (len == 0 || len > REC_MAX - 2)
+		die("tile %ld: record longer than %d bytes", t, REC_MAX - 2);
+	s->rec[len] = '\n';
+	s->rec[len + 1] = '\0';
+	json_decref(rec);
 }
-#undef APPEND
 
 /* Choose where the patch goes: fully inside the tile, or with chance
  * CUT anywhere its centre stays inside; at least MIN_PIXELS visible and

@@ -10,6 +10,7 @@
  * standard output: the quick look at class balance that the reference
  * work never printed.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,13 +93,19 @@ split_name(const char *path, char *buf, size_t n)
 		buf[len - 4] = '\0';
 }
 
-/* Count the objects of each class in the records file beside PATH. */
+/* Count the objects of each class in the records file beside PATH: JSON
+ * Lines, each record an object whose "objects" array holds objects with a
+ * "class" name (compose-tile(1)); other keys, their order and spacing do
+ * not matter. */
 static void
 read_records(struct split *sp, const char *path,
     const struct class_table *t)
 {
-	size_t len = strlen(path), cap = 0;
-	char *rpath, *line = NULL, *p, name[CLASS_NAME_MAX];
+	size_t len = strlen(path), cap = 0, i;
+	char *rpath, *line = NULL;
+	const char *name;
+	json_t *rec, *objs, *o;
+	json_error_t e;
 	FILE *f;
 	int c;
 
@@ -116,23 +123,24 @@ read_records(struct split *sp, const char *path,
 	sp->records = 0;
 	while (getline(&line, &cap, f) != -1) {
 		sp->records++;
-		for (p = strstr(line, "\"class\": \""); p != NULL;
-		    p = strstr(p, "\"class\": \"")) {
-			char *e;
-
-			p += 10;
-			e = strchr(p, '"');
-			if (e == NULL || (size_t)(e - p) >= sizeof name)
-				die("%s: line %ld: bad class field", rpath,
-				    sp->records);
-			memcpy(name, p, e - p);
-			name[e - p] = '\0';
+		if ((rec = json_loads(line, JSON_REJECT_DUPLICATES, &e)) == NULL)
+			die("%s: line %ld: %s", rpath, sp->records, e.text);
+		objs = json_object_get(rec, "objects");
+		if (!json_is_array(objs))
+			die("%s: line %ld: expected an object with an "
+			    "'objects' array", rpath, sp->records);
+		json_array_foreach(objs, i, o) {
+			name = json_string_value(json_object_get(o, "class"));
+			if (name == NULL)
+				die("%s: line %ld: object %zu has no 'class' "
+				    "string", rpath, sp->records, i + 1);
 			c = classes_lookup(t, name);
 			if (c < 0)
 				die("%s: line %ld: unknown class '%s'", rpath,
 				    sp->records, name);
 			sp->objects[c]++;
 		}
+		json_decref(rec);
 	}
 	if (ferror(f))
 		die("%s:", rpath);

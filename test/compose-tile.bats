@@ -32,6 +32,18 @@ setup() {
 	[ "$(head -1 rec.jsonl | cut -c1-12)" = '{"tile": 0, ' ]
 }
 
+@test "compose-tile: records keep their one-line layout, key order and one-decimal angles" {
+	compose-tile -n 36 -r rec.jsonl bg.pam samples.pam >tiles.pam
+	perl -ne '
+	my $obj = q/\{"class": "[^"]+", "bbox": \[-?\d+, -?\d+, \d+, \d+\], / .
+	    q/"pixels": \d+, "sample": "[^"]*", "angle": \d+\.\d, / .
+	    q/"flip": (?:true|false)\}/;
+	/^\{"tile": \d+, "background": "[^"]*"(?:, "background_id": "[^"]*")?, "crop": \[\d+, \d+\], "objects": \[(?:$obj(?:, $obj)*)?\]\}$/
+	    or die "line $.: $_";
+	$n++; END { die "no records\n" unless $n == 36 }' rec.jsonl
+	grep -q '"angle": [0-9]*\.[1-9]' rec.jsonl
+}
+
 @test "compose-tile: objects cut by the border keep their class and a visible bbox" {
 	compose-tile -n 40 -c 1 -r rec.jsonl bg.pam samples.pam >tiles.pam
 	perl "$CHECK" "$YAML" tiles.pam rec.jsonl

@@ -39,6 +39,23 @@ setup() {
 	[[ "$output" == *'"Basophil": {pixel_share: 0.'*', objects: '* ]]
 }
 
+@test "tile-stats: records are read as JSON, whatever their spacing and key order" {
+	cp ds/train.pam other.pam
+	{
+		printf '%s\n' '{"objects":[{"class":"Basophil","pixels":1},{"bbox":[0,0,1,1],"class":"Thrombocyte"}],"tile":0}'
+		printf '%s\n' '{ "tile" : 1 , "objects" : [ { "sample" : "a/b" , "class" : "Baso\u0070hil" } ] }'
+		printf '%s\n' '{"tile": 2, "note": {"class": "Basophil"}, "objects": []}'
+		for i in 3 4 5 6 7 8 9 10 11; do
+			printf '{"objects": [], "tile": %d}\n' "$i"
+		done
+	} >other.jsonl
+	run --separate-stderr tile-stats other.pam
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(echo "$output" | awk '$1 == "Basophil" { print $3 }')" = 2 ]
+	[ "$(echo "$output" | awk '$1 == "Thrombocyte" { print $3 }')" = 1 ]
+}
+
 @test "tile-stats: bad input fails cleanly" {
 	: >empty.pam
 	run --separate-stderr tile-stats empty.pam
@@ -49,6 +66,15 @@ setup() {
 	echo '{"tile": 0, "objects": [{"class": "Erythroblast"}]}' >bad.jsonl
 	run --separate-stderr tile-stats bad.pam
 	assert_fails_cleanly "unknown class 'Erythroblast'"
+	echo '{"tile": 0, "objects": [{"class": "Basophil"},]}' >bad.jsonl
+	run --separate-stderr tile-stats bad.pam
+	assert_fails_cleanly "bad.jsonl: line 1: "
+	echo '{"tile": 0, "objects": [{"kind": "Basophil"}]}' >bad.jsonl
+	run --separate-stderr tile-stats bad.pam
+	assert_fails_cleanly "bad.jsonl: line 1: object 1 has no 'class' string"
+	echo '{"tile": 0}' >bad.jsonl
+	run --separate-stderr tile-stats bad.pam
+	assert_fails_cleanly "bad.jsonl: line 1: expected an object with an 'objects' array"
 	run --separate-stderr tile-stats
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"usage: tile-stats"* ]]
