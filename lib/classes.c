@@ -11,10 +11,12 @@
  *
  * Indices must be 0..n-1 in order, names unique, colours #rrggbb; partial
  * labels take unique indices from n to 254 and name two or more classes.
+ * Models carry the classes as JSON (jansson), written and compared here.
  */
 #include "classes.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,16 +240,62 @@ classes_colour(const struct class_table *t, int i)
 char *
 classes_to_json(const struct class_table *t)
 {
-	size_t cap = 64 + (size_t)t->n * (CLASS_NAME_MAX + 48), len = 0;
-	char *s = xmalloc(cap);
+	json_t *a = json_array();
+	char colour[8], *s;
 	int i;
 
-	len += snprintf(s + len, cap - len, "[");
-	for (i = 0; i < t->n; i++)
-		len += snprintf(s + len, cap - len,
-		    "%s{\"index\":%d,\"name\":\"%s\",\"colour\":\"#%02x%02x%02x\"}",
-		    i ? "," : "", i, t->c[i].name, t->c[i].rgb[0],
-		    t->c[i].rgb[1], t->c[i].rgb[2]);
-	snprintf(s + len, cap - len, "]");
+	for (i = 0; a != NULL && i < t->n; i++) {
+		snprintf(colour, sizeof colour, "#%02x%02x%02x",
+		    t->c[i].rgb[0], t->c[i].rgb[1], t->c[i].rgb[2]);
+		if (json_array_append_new(a, json_pack("{s:i, s:s, s:s}",
+		    "index", i, "name", t->c[i].name, "colour", colour)) != 0)
+			die("class %d: cannot write its name '%s' as JSON",
+			    i, t->c[i].name);
+	}
+	if (a == NULL || (s = json_dumps(a, JSON_COMPACT)) == NULL)
+		die("out of memory writing the class table as JSON");
+	json_decref(a);
 	return s;
+}
+
+int
+classes_json_differs(const struct class_table *t, const char *text,
+    char *why, size_t n)
+{
+	json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *o;
+	const char *name, *colour;
+	char want[8];
+	json_int_t idx;
+	size_t i;
+
+	if (!json_is_array(a)) {
+		snprintf(why, n, "not a JSON array");
+		goto differs;
+	}
+	if (json_array_size(a) != (size_t)t->n) {
+		snprintf(why, n, "%zu classes against %d", json_array_size(a),
+		    t->n);
+		goto differs;
+	}
+	json_array_foreach(a, i, o) {
+		snprintf(want, sizeof want, "#%02x%02x%02x", t->c[i].rgb[0],
+		    t->c[i].rgb[1], t->c[i].rgb[2]);
+		if (json_unpack(o, "{s:I, s:s, s:s !}", "index", &idx, "name",
+		    &name, "colour", &colour) != 0) {
+			snprintf(why, n, "entry %zu is not {index, name, "
+			    "colour}", i);
+			goto differs;
+		}
+		if (idx != (json_int_t)i || strcmp(name, t->c[i].name) != 0 ||
+		    strcmp(colour, want) != 0) {
+			snprintf(why, n, "class %zu: '%s' %s against '%s' %s",
+			    i, name, colour, t->c[i].name, want);
+			goto differs;
+		}
+	}
+	json_decref(a);
+	return 0;
+differs:
+	json_decref(a);
+	return 1;
 }

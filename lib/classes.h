@@ -18,6 +18,7 @@
 #define CLASS_NAME_MAX 48
 #define CLASS_PARTIAL_MAX 8
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct class_info {
@@ -55,7 +56,14 @@ uint32_t classes_members(const struct class_table *t, int i);
  * partial label's own colour, and NULL for any other index outside the
  * table). */
 const unsigned char *classes_colour(const struct class_table *t, int i);
-/* The table as a JSON array, for model metadata; caller frees. */
+/* The table as a compact JSON array of {"index", "name", "colour"}, for
+ * model metadata; caller frees. */
 char *classes_to_json(const struct class_table *t);
+/* Whether the JSON text TEXT (as classes_to_json writes it, in any
+ * spacing) is another table than T's classes: 0 if it is the same, else 1
+ * with the first difference described in WHY (N bytes), TEXT's side
+ * first: "class 3: 'A' #ff0000 against 'B' #ff0000". */
+int classes_json_differs(const struct class_table *t, const char *text,
+    char *why, size_t n);
 
 #endif

@@ -132,7 +132,7 @@ model_read(const char *path, int max_batch, int train,
 	const char *name = display_name(path), *v;
 	struct unet_config cfg;
 	struct unet *net;
-	char *cls;
+	char why[256];
 	void **conv;
 	int i;
 
@@ -147,11 +147,11 @@ model_read(const char *path, int max_batch, int train,
 	if ((v = st_meta(f, "unet.config")) == NULL)
 		die("%s: no 'unet.config' in the metadata", name);
 	unet_config_load(&cfg, name, v);
-	cls = classes_to_json(classes_load(NULL));
-	if ((v = st_meta(f, "classes")) == NULL || strcmp(v, cls) != 0)
-		die("%s: the model's class table differs from classes.yaml",
-		    name);
-	free(cls);
+	if ((v = st_meta(f, "classes")) == NULL)
+		die("%s: no 'classes' in the metadata", name);
+	if (classes_json_differs(classes_load(NULL), v, why, sizeof why))
+		die("%s: the model's class table differs from classes.yaml "
+		    "(%s)", name, why);
 	if ((v = st_meta(f, "input.mean")) == NULL ||
 	    !parse_float_array(v, info->mean, 3))
 		die("%s: metadata 'input.mean' is missing or not 3 numbers",

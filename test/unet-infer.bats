@@ -137,6 +137,20 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	assert_fails_cleanly "w.st: tensor 'enc1.conv0.weight' is not F32 of shape"
 }
 
+@test "unet-infer: the model's class table is compared with classes.yaml as JSON" {
+	# the same table with its keys in another order loads; a renamed
+	# class is refused, naming it
+	sed 's/{\\"index\\":0,\\"name\\":\\"background\\",/{\\"name\\":\\"background\\",\\"index\\":0,/' \
+	    "$(M)" >"$BATS_TEST_TMPDIR/k.st"
+	! cmp -s "$(M)" "$BATS_TEST_TMPDIR/k.st"
+	unet-infer -m "$(M)" "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	unet-infer -m "$BATS_TEST_TMPDIR/k.st" "$F/val.pam" >"$BATS_TEST_TMPDIR/b.pgm"
+	cmp "$BATS_TEST_TMPDIR/a.pgm" "$BATS_TEST_TMPDIR/b.pgm"
+	sed 's/\\"Neutrophil\\"/\\"Neutrophix\\"/' "$(M)" >"$BATS_TEST_TMPDIR/n.st"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/n.st" "$F/val.pam"
+	assert_fails_cleanly "n.st: the model's class table differs from classes.yaml (class 3: 'Neutrophix' #fbbebe against 'Neutrophil' #fbbebe)"
+}
+
 @test "unet-infer: not a smearseg model" {
 	printf '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' >"$BATS_TEST_TMPDIR/h"
 	n=$(stat -c %s "$BATS_TEST_TMPDIR/h")
