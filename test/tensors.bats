@@ -51,6 +51,14 @@ mkst() {
 	} >"$1"
 }
 
+# st_fails FILE JSON NBYTES MESSAGE: mkst FILE, and tensor-info on it fails
+# cleanly with MESSAGE in its one line.
+st_fails() {
+	mkst "$1" "$2" "$3"
+	run --separate-stderr tensor-info "$1"
+	assert_fails_cleanly "tensor-info: $1: $4"
+}
+
 T1='"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}'
 
 # --- what the project writes ---------------------------------------------------
@@ -264,69 +272,53 @@ format=pt" ]
 }
 
 @test "tensors: safetensors with invalid JSON" {
-	mkst j.safetensors '{"w": {"dtype": "F32", "shape": [2, 2] "data_offsets": [0, 16]}}' 16
-	run --separate-stderr tensor-info j.safetensors
-	assert_fails_cleanly "tensor-info: j.safetensors: invalid JSON header: "
-	mkst c.safetensors "{$T1,}" 16
-	run --separate-stderr tensor-info c.safetensors
-	assert_fails_cleanly "tensor-info: c.safetensors: invalid JSON header: string or '}' expected near '}' at byte 66"
-	mkst q.safetensors "{'w': {'dtype': 'F32', 'shape': [2, 2], 'data_offsets': [0, 16]}}" 16
-	run --separate-stderr tensor-info q.safetensors
-	assert_fails_cleanly "tensor-info: q.safetensors: invalid JSON header: string or '}' expected near ''' at byte 2"
-	mkst y.safetensors '{"w": &x {"dtype": "F32"}}' 0
-	run --separate-stderr tensor-info y.safetensors
-	assert_fails_cleanly "tensor-info: y.safetensors: invalid JSON header: invalid token near '&'"
-	mkst z.safetensors '{"w": {"dtype": "F32", "shape": [02], "data_offsets": [0, 8]}}' 8
-	run --separate-stderr tensor-info z.safetensors
-	assert_fails_cleanly "tensor-info: z.safetensors: invalid JSON header: invalid token near '0'"
+	st_fails j.safetensors '{"w": {"dtype": "F32", "shape": [2, 2] "data_offsets": [0, 16]}}' 16 \
+	    "invalid JSON header: "
+	st_fails c.safetensors "{$T1,}" 16 \
+	    "invalid JSON header: string or '}' expected near '}' at byte 66"
+	st_fails q.safetensors "{'w': {'dtype': 'F32', 'shape': [2, 2], 'data_offsets': [0, 16]}}" 16 \
+	    "invalid JSON header: string or '}' expected near ''' at byte 2"
+	st_fails y.safetensors '{"w": &x {"dtype": "F32"}}' 0 \
+	    "invalid JSON header: invalid token near '&'"
+	st_fails z.safetensors '{"w": {"dtype": "F32", "shape": [02], "data_offsets": [0, 8]}}' 8 \
+	    "invalid JSON header: invalid token near '0'"
 }
 
 @test "tensors: safetensors with a repeated tensor name, metadata key or tensor key" {
-	mkst t.safetensors "{$T1, $T1}" 16
-	run --separate-stderr tensor-info t.safetensors
-	assert_fails_cleanly "tensor-info: t.safetensors: bad safetensors header: key 'w' repeated at byte 69"
-	mkst m.safetensors "{\"__metadata__\": {\"a\\\"\": \"1\", \"a\\\"\": \"2\"}, $T1}" 16
-	run --separate-stderr tensor-info m.safetensors
-	assert_fails_cleanly "tensor-info: m.safetensors: bad safetensors header: key 'a\"' repeated at byte 35"
-	mkst k.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "dtype": "F32", "data_offsets": [0, 16]}}' 16
-	run --separate-stderr tensor-info k.safetensors
-	assert_fails_cleanly "tensor-info: k.safetensors: bad safetensors header: key 'dtype' repeated"
-	mkst x.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16], "x": 1}}' 16
-	run --separate-stderr tensor-info x.safetensors
-	assert_fails_cleanly "tensor-info: x.safetensors: bad safetensors header: tensor 'w' has an unexpected key 'x' (expected dtype, shape, data_offsets)"
+	st_fails t.safetensors "{$T1, $T1}" 16 \
+	    "bad safetensors header: key 'w' repeated at byte 69"
+	st_fails m.safetensors "{\"__metadata__\": {\"a\\\"\": \"1\", \"a\\\"\": \"2\"}, $T1}" 16 \
+	    "bad safetensors header: key 'a\"' repeated at byte 35"
+	st_fails k.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "dtype": "F32", "data_offsets": [0, 16]}}' 16 \
+	    "bad safetensors header: key 'dtype' repeated"
+	st_fails x.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16], "x": 1}}' 16 \
+	    "bad safetensors header: tensor 'w' has an unexpected key 'x' (expected dtype, shape, data_offsets)"
 }
 
 @test "tensors: safetensors offsets out of range" {
-	mkst r.safetensors "{$T1}" 8
-	run --separate-stderr tensor-info r.safetensors
-	assert_fails_cleanly "tensor-info: r.safetensors: tensor 'w': data_offsets [0, 16] out of range (the data buffer has 8 bytes)"
+	st_fails r.safetensors "{$T1}" 8 \
+	    "tensor 'w': data_offsets [0, 16] out of range (the data buffer has 8 bytes)"
 }
 
 @test "tensors: safetensors offsets that overlap, leave gaps or do not match the shape" {
-	mkst o.safetensors "{$T1, \"v\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}" 16
-	run --separate-stderr tensor-info o.safetensors
-	assert_fails_cleanly "tensor-info: o.safetensors: tensor 'v' overlaps tensor 'w' (expected disjoint data_offsets)"
-	mkst g.safetensors "{$T1}" 20
-	run --separate-stderr tensor-info g.safetensors
-	assert_fails_cleanly "tensor-info: g.safetensors: 4 unused bytes after the last tensor"
-	mkst s.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}}' 8
-	run --separate-stderr tensor-info s.safetensors
-	assert_fails_cleanly "tensor-info: s.safetensors: tensor 'w': data_offsets [0, 8] hold 8 bytes (expected 16 for F32 of its shape)"
+	st_fails o.safetensors "{$T1, \"v\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}" 16 \
+	    "tensor 'v' overlaps tensor 'w' (expected disjoint data_offsets)"
+	st_fails g.safetensors "{$T1}" 20 \
+	    "4 unused bytes after the last tensor"
+	st_fails s.safetensors '{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}}' 8 \
+	    "tensor 'w': data_offsets [0, 8] hold 8 bytes (expected 16 for F32 of its shape)"
 }
 
 @test "tensors: safetensors with an unknown dtype or a negative dimension" {
-	mkst d.safetensors '{"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}' 4
-	run --separate-stderr tensor-info d.safetensors
-	assert_fails_cleanly "tensor-info: d.safetensors: tensor 'w': unsupported dtype 'BF16' (expected F32, F16, F64, U8, I32 or I64)"
-	mkst n.safetensors '{"w": {"dtype": "U8", "shape": [-2], "data_offsets": [0, 2]}}' 2
-	run --separate-stderr tensor-info n.safetensors
-	assert_fails_cleanly "tensor-info: n.safetensors: bad safetensors header: tensor 'w' shape holds the negative number -2"
+	st_fails d.safetensors '{"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}' 4 \
+	    "tensor 'w': unsupported dtype 'BF16' (expected F32, F16, F64, U8, I32 or I64)"
+	st_fails n.safetensors '{"w": {"dtype": "U8", "shape": [-2], "data_offsets": [0, 2]}}' 2 \
+	    "bad safetensors header: tensor 'w' shape holds the negative number -2"
 }
 
 @test "tensors: safetensors metadata that is not a string" {
-	mkst m.safetensors "{\"__metadata__\": {\"epochs\": 3}, $T1}" 16
-	run --separate-stderr tensor-info m.safetensors
-	assert_fails_cleanly "tensor-info: m.safetensors: bad safetensors header: __metadata__ value of 'epochs' is not a string"
+	st_fails m.safetensors "{\"__metadata__\": {\"epochs\": 3}, $T1}" 16 \
+	    "bad safetensors header: __metadata__ value of 'epochs' is not a string"
 }
 
 # --- files and the command line ------------------------------------------------

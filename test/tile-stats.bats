@@ -14,6 +14,14 @@ setup() {
 	compose-tile -n 4 -s 2 bg.pam samples.pam >ds/val.pam
 }
 
+# bad_record RECORD MESSAGE: tile-stats on bad.pam, whose records file
+# holds the one line RECORD, fails cleanly with MESSAGE.
+bad_record() {
+	echo "$1" >bad.jsonl
+	run --separate-stderr tile-stats bad.pam
+	assert_fails_cleanly "tile-stats: bad.jsonl: line 1: $2"
+}
+
 @test "tile-stats: a table of pixel shares and object counts per split" {
 	run --separate-stderr tile-stats ds/train.pam ds/val.pam
 	[ "$status" -eq 0 ]
@@ -63,18 +71,13 @@ setup() {
 	run --separate-stderr tile-stats samples.pam
 	assert_fails_cleanly "expected RGB_LABEL"
 	cp ds/train.pam bad.pam
-	echo '{"tile": 0, "objects": [{"class": "Erythroblast"}]}' >bad.jsonl
-	run --separate-stderr tile-stats bad.pam
-	assert_fails_cleanly "unknown class 'Erythroblast'"
-	echo '{"tile": 0, "objects": [{"class": "Basophil"},]}' >bad.jsonl
-	run --separate-stderr tile-stats bad.pam
-	assert_fails_cleanly "bad.jsonl: line 1: "
-	echo '{"tile": 0, "objects": [{"kind": "Basophil"}]}' >bad.jsonl
-	run --separate-stderr tile-stats bad.pam
-	assert_fails_cleanly "bad.jsonl: line 1: object 1 has no 'class' string"
-	echo '{"tile": 0}' >bad.jsonl
-	run --separate-stderr tile-stats bad.pam
-	assert_fails_cleanly "bad.jsonl: line 1: expected an object with an 'objects' array"
+	bad_record '{"tile": 0, "objects": [{"class": "Erythroblast"}]}' \
+	    "unknown class 'Erythroblast'"
+	bad_record '{"tile": 0, "objects": [{"class": "Basophil"},]}' \
+	    "unexpected token near ']'"
+	bad_record '{"tile": 0, "objects": [{"kind": "Basophil"}]}' \
+	    "object 1 has no 'class' string"
+	bad_record '{"tile": 0}' "expected an object with an 'objects' array"
 	run --separate-stderr tile-stats
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"usage: tile-stats"* ]]
