@@ -30,6 +30,7 @@
 #include "comm.h"
 #include "metrics.h"
 #include "model.h"
+#include "nn/adam.h"
 #include "rng.h"
 #include "threads.h"
 #include "tileset.h"
@@ -371,7 +372,7 @@ load_checkpoint(struct trainer *t, const char *dir)
 	    tensor_numel(v) != np || tensor_nbytes(r) != sizeof t->data_rng)
 		die("%s: not a checkpoint (optimizer or RNG state missing or "
 		    "of the wrong size)", path);
-	adam_init(&t->opt, t->net);
+	adam_init(&t->opt, t->net, &t->cfg.adam);
 	t->net->ops->upload(t->opt.m, m->data, np * sizeof(float));
 	t->net->ops->upload(t->opt.v, v->data, np * sizeof(float));
 	memcpy(&t->data_rng, r->data, sizeof t->data_rng);
@@ -650,7 +651,7 @@ setup(struct trainer *t)
 		comm_bcast(h, t->net->nparams * sizeof *h);
 		ops->upload(t->net->params, h, t->net->nparams * sizeof *h);
 		free(h);
-		adam_init(&t->opt, t->net);
+		adam_init(&t->opt, t->net, &t->cfg.adam);
 		rng_seed(&t->data_rng, t->cfg.seed);
 	}
 	/* the class table's partial labels (a white cell of unknown type)

@@ -60,10 +60,10 @@ unet_config_default(struct unet_config *c)
 	c->warmup_epochs = 1;
 	c->step_every = 10;
 	c->step_gamma = 0.1f;
-	c->weight_decay = 1e-4f;
-	c->beta1 = 0.9f;
-	c->beta2 = 0.999f;
-	c->adam_eps = 1e-8f;
+	c->adam.weight_decay = 1e-4f;
+	c->adam.beta1 = 0.9f;
+	c->adam.beta2 = 0.999f;
+	c->adam.eps = 1e-8f;
 	c->class_weights = UNET_CW_MEDIAN_FREQ;
 	c->class_weight_max = 10;
 	c->seed = 1;
@@ -179,14 +179,14 @@ load_train(struct yamldoc *y, yaml_node_t *m, struct unet_config *c)
 	if ((n = yamldoc_get(y, m, "step_gamma")) != NULL)
 		c->step_gamma = (float)yamldoc_double(y, n, "step_gamma", 0, 1);
 	if ((n = yamldoc_get(y, m, "weight_decay")) != NULL)
-		c->weight_decay = (float)yamldoc_double(y, n, "weight_decay",
+		c->adam.weight_decay = (float)yamldoc_double(y, n, "weight_decay",
 		    0, 1);
 	if ((n = yamldoc_get(y, m, "beta1")) != NULL)
-		c->beta1 = (float)yamldoc_double(y, n, "beta1", 0, 0.999999);
+		c->adam.beta1 = (float)yamldoc_double(y, n, "beta1", 0, 0.999999);
 	if ((n = yamldoc_get(y, m, "beta2")) != NULL)
-		c->beta2 = (float)yamldoc_double(y, n, "beta2", 0, 0.999999);
+		c->adam.beta2 = (float)yamldoc_double(y, n, "beta2", 0, 0.999999);
 	if ((n = yamldoc_get(y, m, "adam_eps")) != NULL)
-		c->adam_eps = (float)yamldoc_double(y, n, "adam_eps", 1e-12, 1);
+		c->adam.eps = (float)yamldoc_double(y, n, "adam_eps", 1e-12, 1);
 	if ((n = yamldoc_get(y, m, "class_weights")) != NULL)
 		c->class_weights = ENUM(y, n, "class_weights", cw_names);
 	if ((n = yamldoc_get(y, m, "class_weight_max")) != NULL)

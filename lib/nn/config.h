@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "nn/adam.h"
+
 #define UNET_MAX_LEVELS 6
 
 enum unet_act { UNET_ACT_RELU, UNET_ACT_LEAKY_RELU };
@@ -41,8 +43,8 @@ struct unet_config {
 	float warmup_epochs;
 	int step_every;                 /* epochs between step decays */
 	float step_gamma;
-	float weight_decay;             /* AdamW's, conv weights only */
-	float beta1, beta2, adam_eps;
+	struct adam_settings adam;      /* weight_decay (conv weights only),
+					 * beta1, beta2, adam_eps */
 	enum unet_cw class_weights;
 	float class_weight_max;         /* clip weights to [1/max, max] */
 	uint64_t seed;

@@ -1,6 +1,6 @@
 /*
  * unet.c - the U-Net model: parameter table, activation plan, forward and
- * backward passes, Adam and model files.
+ * backward passes and model files.
  *
  * The network is a list of conv layers in forward order (encoder, bottle-
  * neck, decoder, head), each a 3x3 conv, a transposed conv or the 1x1
@@ -701,40 +701,6 @@ unet_backward(struct unet *net, double wsum)
 			layer_backward(net, &ly[n], in, NULL, NULL, ly[n].a,
 			    &cur, !(l == 0 && k == 0));
 		}
-	}
-}
-
-// --- Adam -------------------------------------------------------------------
-
-void
-adam_init(struct adam *opt, const struct unet *net)
-{
-	memset(opt, 0, sizeof(*opt));
-	opt->m = net->ops->alloc(net->nparams * sizeof(float));
-	opt->v = net->ops->alloc(net->nparams * sizeof(float));
-	opt->beta1 = net->cfg.beta1;
-	opt->beta2 = net->cfg.beta2;
-	opt->eps = net->cfg.adam_eps;
-	opt->wd = net->cfg.weight_decay;
-}
-
-void
-adam_free(struct adam *opt, const struct unet *net)
-{
-	net->ops->free(opt->m);
-	net->ops->free(opt->v);
-	opt->m = opt->v = NULL;
-}
-
-void
-adam_step(struct adam *opt, struct unet *net, float lr)
-{
-	opt->t++;
-	for (int i = 0; i < net->nptab; i++) {
-		const struct unet_param *p = &net->ptab[i];
-		net->ops->adam_update(net->params + p->off, opt->m + p->off,
-		    opt->v + p->off, net->grads + p->off, p->n, lr, opt->beta1,
-		    opt->beta2, opt->eps, p->decay ? opt->wd : 0, opt->t);
 	}
 }
 

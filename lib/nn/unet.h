@@ -1,6 +1,6 @@
 /*
- * unet.h - the U-Net: parameters, activations, forward, backward, Adam,
- * and model files.
+ * unet.h - the U-Net: parameters, activations, forward, backward and
+ * model files (the optimizer is nn/adam.h).
  *
  * Architecture (config.h): for each level l of widths[], convs 3x3 convs
  * (each followed by the optional GroupNorm and the activation), the last of
@@ -151,21 +151,6 @@ void unet_zero_grad(struct unet *net);
  * over all ranks (or micro-batches) so that the result equals one big
  * batch. */
 void unet_backward(struct unet *net, double wsum);
-
-// --- Adam -------------------------------------------------------------------
-
-struct adam {
-	float *m, *v;           /* nparams each, backend memory */
-	long t;                 /* steps taken */
-	float beta1, beta2, eps, wd;
-};
-
-/* Zeroed moments sized for NET, hyper-parameters from its config. */
-void adam_init(struct adam *opt, const struct unet *net);
-void adam_free(struct adam *opt, const struct unet *net);
-/* One AdamW step on net->params from net->grads with learning rate LR;
- * weight decay only on tensors with decay set. */
-void adam_step(struct adam *opt, struct unet *net, float lr);
 
 // --- files ------------------------------------------------------------------
 

@@ -26,6 +26,7 @@
 
 #include "rng.h"
 #include "util.h"
+#include "nn/adam.h"
 #include "nn/config.h"
 #include "nn/unet.h"
 
@@ -112,7 +113,7 @@ main(int argc, char **argv)
 		struct adam opt;
 		double t0 = 0;
 		unet_init_params(net, &r);
-		adam_init(&opt, net);
+		adam_init(&opt, net, &cfg.adam);
 		for (int s = 0; s < steps + 2; s++) {
 			if (s == 2)
 				t0 = now_seconds();

@@ -28,6 +28,7 @@
 
 #include "safetensors.h"
 #include "util.h"
+#include "nn/adam.h"
 #include "nn/config.h"
 #include "nn/unet.h"
 #include "tap.h"
@@ -173,11 +174,13 @@ golden(const char *fname, const char *yaml_path)
 	compare_params("grad", net, net->grads, &f, fname, "grad.", -1);
 
 	// three AdamW steps on the same batch, as the reference did
-	adam_init(&opt, net);
-	opt.wd = (float)meta_num(&f, fname, "adam.weight_decay");
-	opt.beta1 = (float)meta_num(&f, fname, "adam.beta1");
-	opt.beta2 = (float)meta_num(&f, fname, "adam.beta2");
-	opt.eps = (float)meta_num(&f, fname, "adam.eps");
+	struct adam_settings as = {
+		.beta1 = (float)meta_num(&f, fname, "adam.beta1"),
+		.beta2 = (float)meta_num(&f, fname, "adam.beta2"),
+		.eps = (float)meta_num(&f, fname, "adam.eps"),
+		.weight_decay = (float)meta_num(&f, fname, "adam.weight_decay"),
+	};
+	adam_init(&opt, net, &as);
 	float lr = (float)meta_num(&f, fname, "adam.lr"), ls[3];
 	for (int step = 0; step < 3; step++) {
 		if (step > 0) {

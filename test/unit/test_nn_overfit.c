@@ -16,6 +16,7 @@
 
 #include "rng.h"
 #include "util.h"
+#include "nn/adam.h"
 #include "nn/config.h"
 #include "nn/unet.h"
 #include "tap.h"
@@ -80,7 +81,7 @@ main(int argc, char **argv)
 
 	net = unet_create(&cfg, NT, 1, NULL);
 	unet_init_params(net, &r);
-	adam_init(&opt, net);
+	adam_init(&opt, net, &cfg.adam);
 
 	float first = 0, loss = 0, acc = 0;
 	int step;
