@@ -329,11 +329,11 @@ main(int argc, char **argv)
 	f.B = f.cmd.batch;
 	f.net = model_read(f.cmd.model, f.B, 0, ops, &sf, &f.norm);
 	st_free(&sf);
-	f.S = f.net->cfg.input_w;
-	f.K = f.net->cfg.classes;
-	if (f.net->cfg.input_h != f.S)
+	f.S = f.net->arch.input_w;
+	f.K = f.net->arch.classes;
+	if (f.net->arch.input_h != f.S)
 		die("%s: the model's input is %dx%d; only square inputs are "
-		    "supported", f.cmd.model, f.S, f.net->cfg.input_h);
+		    "supported", f.cmd.model, f.S, f.net->arch.input_h);
 	if (f.cmd.overlap < 0)
 		f.cmd.overlap = f.S / 4;
 	if (f.cmd.overlap >= f.S)

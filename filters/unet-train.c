@@ -204,7 +204,6 @@ struct trainer {
 	struct unet *net;
 	struct adam opt;
 	struct model_info norm;
-	struct augment aug;
 	struct tileset train, val;
 	float class_w[CLASS_MAX];
 	struct rng data_rng;    /* data order; saved in checkpoints */
@@ -235,8 +234,8 @@ class_weights(struct trainer *t)
 {
 	uint64_t counts[CLASS_MAX] = { 0 };
 	double f[CLASS_MAX], sorted[CLASS_MAX], median, total = 0;
-	double wmax = t->cfg.class_weight_max;
-	int k = t->cfg.classes, i, j, np = 0;
+	double wmax = t->cfg.train.class_weight_max;
+	int k = t->cfg.model.classes, i, j, np = 0;
 
 	tileset_class_counts(&t->train, k, counts);
 	for (i = 0; i < k; i++)
@@ -256,9 +255,9 @@ class_weights(struct trainer *t)
 	    (sorted[np / 2 - 1] + sorted[np / 2]) / 2;
 	for (i = 0; i < k; i++) {
 		double w = 1;
-		if (t->cfg.class_weights != UNET_CW_NONE) {
+		if (t->cfg.train.class_weights != UNET_CW_NONE) {
 			w = f[i] > 0 ? median / f[i] : wmax;
-			if (t->cfg.class_weights == UNET_CW_INV_SQRT_FREQ)
+			if (t->cfg.train.class_weights == UNET_CW_INV_SQRT_FREQ)
 				w = sqrt(w);
 			w = w > wmax ? wmax : w < 1 / wmax ? 1 / wmax : w;
 		}
@@ -291,17 +290,17 @@ ckpt_path(const struct trainer *t, const char *dir, char *buf, size_t n)
 static void
 common_meta(const struct trainer *t, struct kv *m)
 {
-	char *cw = weights_json(t->class_w, t->cfg.classes);
+	char *cw = weights_json(t->class_w, t->cfg.model.classes);
 
 	kv_set(m, "class_weights", "%s", cw);
 	kv_set(m, "class_weights.scheme", "%s, clipped to [1/%g, %g]",
-	    unet_cw_name(t->cfg.class_weights), t->cfg.class_weight_max,
-	    t->cfg.class_weight_max);
+	    unet_cw_name(t->cfg.train.class_weights),
+	    t->cfg.train.class_weight_max, t->cfg.train.class_weight_max);
 	kv_set(m, "training.history", "%s", t->history);
 	kv_set(m, "training.epochs", "%d", t->epoch);
 	kv_set(m, "training.seed", "%llu",
-	    (unsigned long long)t->cfg.seed);
-	kv_set(m, "training.batch", "%d x %d ranks", t->cfg.batch,
+	    (unsigned long long)t->cfg.train.seed);
+	kv_set(m, "training.batch", "%d x %d ranks", t->cfg.train.batch,
 	    t->comm.size);
 	kv_set(m, "training.tiles", "%d train, %d val", t->train.n,
 	    t->val.n);
@@ -352,17 +351,14 @@ load_checkpoint(struct trainer *t, const char *dir)
 	size_t np;
 
 	ckpt_path(t, dir, path, sizeof path);
-	t->net = model_read(path, t->cfg.batch, 1, nn_ops_get(t->cmd.device),
-	    &f, &t->norm);
-	/* the checkpoint holds the model section; the training settings
+	t->net = model_read(path, t->cfg.train.batch, 1,
+	    nn_ops_get(t->cmd.device), &f, &t->norm);
+	/* the checkpoint holds the architecture; the training settings
 	 * (Adam, schedule, augmentation) come from the config */
-	char *a = unet_config_yaml(&t->net->cfg), *b = unet_config_yaml(&t->cfg);
-	if (strcmp(a, b) != 0)
-		die("%s: its model differs from the one in %s", path,
-		    t->cmd.config);
-	free(a);
-	free(b);
-	t->net->cfg = t->cfg;
+	char *d = unet_arch_diff(&t->net->arch, &t->cfg.model);
+	if (d != NULL)
+		die("%s: its model differs from the one in %s (%s)", path,
+		    t->cmd.config, d);
 	np = t->net->nparams;
 	m = st_find(&f, "adam.m");
 	v = st_find(&f, "adam.v");
@@ -372,7 +368,7 @@ load_checkpoint(struct trainer *t, const char *dir)
 	    tensor_numel(v) != np || tensor_nbytes(r) != sizeof t->data_rng)
 		die("%s: not a checkpoint (optimizer or RNG state missing or "
 		    "of the wrong size)", path);
-	adam_init(&t->opt, t->net, &t->cfg.adam);
+	adam_init(&t->opt, t->net, &t->cfg.train.adam);
 	t->net->ops->upload(t->opt.m, m->data, np * sizeof(float));
 	t->net->ops->upload(t->opt.v, v->data, np * sizeof(float));
 	memcpy(&t->data_rng, r->data, sizeof t->data_rng);
@@ -388,7 +384,7 @@ load_checkpoint(struct trainer *t, const char *dir)
 	if ((s = st_meta(&f, "training.best_epoch")))
 		t->best_epoch = (int)xstrtol(s, 0, 1000000, "best epoch");
 	if (!(s = st_meta(&f, "class_weights")) ||
-	    !parse_float_array(s, t->class_w, t->cfg.classes))
+	    !parse_float_array(s, t->class_w, t->cfg.model.classes))
 		die("%s: metadata 'class_weights' is missing or malformed",
 		    path);
 	free(t->history);
@@ -406,15 +402,17 @@ static void
 fill_batch(struct trainer *t, const uint32_t *perm, size_t first, int n,
     const struct rng *epoch_rng)
 {
-	size_t px = (size_t)t->cfg.input_h * t->cfg.input_w;
+	const struct unet_arch *a = &t->cfg.model;
+	size_t px = (size_t)a->input_h * a->input_w;
 
 	#pragma omp parallel for schedule(static)
 	for (int j = 0; j < n; j++) {
 		struct rng r;
 		rng_split(epoch_rng, &r, first + j);
 		tile_to_input(t->x + j * px * 3, t->y + j * px,
-		    tileset_tile(&t->train, perm[first + j]), t->cfg.input_w,
-		    t->cfg.input_h, t->norm.mean, t->norm.std, &t->aug, &r);
+		    tileset_tile(&t->train, perm[first + j]), a->input_w,
+		    a->input_h, t->norm.mean, t->norm.std, &t->cfg.augment,
+		    &r);
 	}
 }
 
@@ -424,13 +422,13 @@ progress(const struct trainer *t, int step, int steps, double loss,
 {
 	int width = 30, done = steps ? (int)((long)width * step / steps) : 0;
 	double dt = now_seconds() - t0;
-	double ips = dt > 0 ? (double)step * t->cfg.batch * t->comm.size / dt
-	    : 0;
+	double ips = dt > 0 ? (double)step * t->cfg.train.batch *
+	    t->comm.size / dt : 0;
 
 	if (t->cmd.quiet || t->comm.rank != 0 || (!t->tty && !final))
 		return;
 	fprintf(stderr, "%sepoch %d/%d [%.*s%*s] %d/%d loss %.4f %.2f img/s",
-	    t->tty ? "\r" : "", t->epoch + 1, t->cfg.epochs, done,
+	    t->tty ? "\r" : "", t->epoch + 1, t->cfg.train.epochs, done,
 	    "==============================", width - done, "", step, steps,
 	    loss, ips);
 	if (final)
@@ -442,7 +440,7 @@ progress(const struct trainer *t, int step, int steps, double loss,
 static double
 train_epoch(struct trainer *t)
 {
-	int b = t->cfg.batch, nr = t->comm.size, n = t->train.n;
+	int b = t->cfg.train.batch, nr = t->comm.size, n = t->train.n;
 	int steps = n / (b * nr), s;
 	uint32_t *perm = xmalloc_array(n, sizeof *perm);
 	struct rng epoch_rng;
@@ -476,7 +474,7 @@ train_epoch(struct trainer *t)
 		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)));
 		unet_backward(t->net, sums[1] > 0 ? sums[1] / nr : 1);
 		comm_grads_end();
-		lr = unet_config_lr(&t->cfg, t->epoch + (double)s / steps);
+		lr = unet_train_lr(&t->cfg.train, t->epoch + (double)s / steps);
 		adam_step(&t->opt, t->net, lr);
 		sum += loss;
 		progress(t, s + 1, steps, sum / (s + 1), t0, 0);
@@ -498,8 +496,9 @@ struct val_result {
 static void
 validate(struct trainer *t, struct val_result *vr)
 {
-	int k = t->cfg.classes, b = t->cfg.batch, i, j, c;
-	size_t px = (size_t)t->cfg.input_h * t->cfg.input_w;
+	const struct unet_arch *a = &t->cfg.model;
+	int k = a->classes, b = t->cfg.train.batch, i, j, c;
+	size_t px = (size_t)a->input_h * a->input_w;
 	float *logits = xmalloc_array(b * px * k, sizeof *logits);
 	uint8_t *pred = xmalloc_array(b, px);
 	double sums[2] = { 0, 0 };
@@ -511,9 +510,8 @@ validate(struct trainer *t, struct val_result *vr)
 	for (i = t->comm.rank; i < t->val.n; ) {
 		for (n = 0; n < b && i < t->val.n; n++, i += t->comm.size) {
 			tile_to_input(t->x + n * px * 3, t->y + n * px,
-			    tileset_tile(&t->val, i), t->cfg.input_w,
-			    t->cfg.input_h, t->norm.mean, t->norm.std, NULL,
-			    NULL);
+			    tileset_tile(&t->val, i), a->input_w, a->input_h,
+			    t->norm.mean, t->norm.std, NULL, NULL);
 		}
 		unet_forward_loss(t->net, t->x, t->y, t->class_w, n);
 		sums[0] += t->net->sums[0];
@@ -586,19 +584,16 @@ init_from(struct trainer *t, const char *path, const struct nn_ops *ops)
 	struct st_file sf;
 	struct model_info info;
 	struct unet *src = model_read(path, 1, 0, ops, &sf, &info);
-	char *a = unet_config_yaml(&src->cfg), *b = unet_config_yaml(&t->cfg);
+	char *d = unet_arch_diff(&src->arch, &t->net->arch);
 
-	if (src->nparams != t->net->nparams || strcmp(a, b) != 0)
+	if (d != NULL)
 		die("%s: its architecture differs from the model: section of "
-		    "%s (%zu against %zu parameters)", path, t->cmd.config,
-		    src->nparams, t->net->nparams);
+		    "%s (%s)", path, t->cmd.config, d);
 	float *h = xmalloc_array(src->nparams, sizeof *h);
 	ops->download(h, src->params, src->nparams * sizeof *h);
 	ops->upload(t->net->params, h, src->nparams * sizeof *h);
 	free(h);
 	t->norm = info;
-	free(a);
-	free(b);
 	unet_free(src);
 	st_free(&sf);
 }
@@ -614,24 +609,23 @@ setup(struct trainer *t)
 		die("unknown device '%s' (this build has: cpu)", t->cmd.device);
 	unet_config_load(&t->cfg, t->cmd.config, NULL);
 	if (t->cmd.epochs)
-		t->cfg.epochs = t->cmd.epochs;
+		t->cfg.train.epochs = t->cmd.epochs;
 	if (t->cmd.batch)
-		t->cfg.batch = t->cmd.batch;
+		t->cfg.train.batch = t->cmd.batch;
 	if (t->cmd.seed >= 0)
-		t->cfg.seed = (uint64_t)t->cmd.seed;
-	if (t->cfg.classes != classes_load(NULL)->n)
+		t->cfg.train.seed = (uint64_t)t->cmd.seed;
+	if (t->cfg.model.classes != classes_load(NULL)->n)
 		die("%s: the config has %d classes, the class table %d",
-		    t->cmd.config, t->cfg.classes, classes_load(NULL)->n);
-	t->aug = (struct augment){ t->cfg.flip, t->cfg.rot90,
-	    t->cfg.color_jitter, t->cfg.stain_jitter, t->cfg.scale_jitter,
-	    t->cfg.hue_jitter, t->cfg.hue_any, t->cfg.saturation_jitter,
-	    t->cfg.gamma_jitter, t->cfg.blur, t->cfg.noise };
+		    t->cmd.config, t->cfg.model.classes, classes_load(NULL)->n);
 
-	tileset_load(&t->train, t->cmd.train, t->cfg.input_w, t->cfg.input_h);
-	tileset_load(&t->val, t->cmd.val, t->cfg.input_w, t->cfg.input_h);
-	if (t->train.n < t->cfg.batch * t->comm.size)
+	tileset_load(&t->train, t->cmd.train, t->cfg.model.input_w,
+	    t->cfg.model.input_h);
+	tileset_load(&t->val, t->cmd.val, t->cfg.model.input_w,
+	    t->cfg.model.input_h);
+	if (t->train.n < t->cfg.train.batch * t->comm.size)
 		die("%s: %d tiles, fewer than one global batch (%d x %d ranks)",
-		    t->train.name, t->train.n, t->cfg.batch, t->comm.size);
+		    t->train.name, t->train.n, t->cfg.train.batch,
+		    t->comm.size);
 
 	t->history = xstrdup("[]");
 	t->best_miou = -1;
@@ -640,8 +634,8 @@ setup(struct trainer *t)
 	} else {
 		class_weights(t);
 		tileset_mean_std(&t->train, t->norm.mean, t->norm.std);
-		t->net = unet_create(&t->cfg, t->cfg.batch, 1, ops);
-		rng_seed(&init, t->cfg.seed ^ 0x9e3779b97f4a7c15ULL);
+		t->net = unet_create(&t->cfg.model, t->cfg.train.batch, 1, ops);
+		rng_seed(&init, t->cfg.train.seed ^ 0x9e3779b97f4a7c15ULL);
 		unet_init_params(t->net, &init);
 		if (t->cmd.init)
 			init_from(t, t->cmd.init, ops);
@@ -651,8 +645,8 @@ setup(struct trainer *t)
 		comm_bcast(h, t->net->nparams * sizeof *h);
 		ops->upload(t->net->params, h, t->net->nparams * sizeof *h);
 		free(h);
-		adam_init(&t->opt, t->net, &t->cfg.adam);
-		rng_seed(&t->data_rng, t->cfg.seed);
+		adam_init(&t->opt, t->net, &t->cfg.train.adam);
+		rng_seed(&t->data_rng, t->cfg.train.seed);
 	}
 	/* the class table's partial labels (a white cell of unknown type)
 	 * train by the summed probability of their members */
@@ -662,9 +656,9 @@ setup(struct trainer *t)
 		sets[ct->partial[k].index] = ct->partial[k].members;
 	unet_set_partial(t->net, sets);
 	t->net->grad_ready = comm_grads_ready;  /* buckets start in backward */
-	px = (size_t)t->cfg.input_h * t->cfg.input_w;
-	t->x = xmalloc_array((size_t)t->cfg.batch * px * 3, sizeof *t->x);
-	t->y = xmalloc_array((size_t)t->cfg.batch * px, 1);
+	px = (size_t)t->cfg.model.input_h * t->cfg.model.input_w;
+	t->x = xmalloc_array((size_t)t->cfg.train.batch * px * 3, sizeof *t->x);
+	t->y = xmalloc_array((size_t)t->cfg.train.batch * px, 1);
 	t->tty = isatty(2);
 	if (t->comm.rank == 0) {
 		const char *log = t->cmd.log;
@@ -681,8 +675,8 @@ setup(struct trainer *t)
 			fprintf(stderr, "%s: %zu parameters, %d train / %d val "
 			    "tiles, batch %d x %d rank%s, %d epochs%s\n", argv0,
 			    t->net->nparams, t->train.n, t->val.n,
-			    t->cfg.batch, t->comm.size, t->comm.size > 1 ?
-			    "s" : "", t->cfg.epochs, t->cmd.resume ?
+			    t->cfg.train.batch, t->comm.size, t->comm.size > 1 ?
+			    "s" : "", t->cfg.train.epochs, t->cmd.resume ?
 			    ", resumed" : "");
 	}
 }
@@ -698,12 +692,12 @@ main(int argc, char **argv)
 	comm_init(&argc, &argv, &t.comm);
 	threads_set(t.cmd.threads);
 	setup(&t);
-	if (t.epoch >= t.cfg.epochs && t.comm.rank == 0 && !t.cmd.quiet)
+	if (t.epoch >= t.cfg.train.epochs && t.comm.rank == 0 && !t.cmd.quiet)
 		warn("the checkpoint has %d epochs already; nothing to do",
 		    t.epoch);
-	while (t.epoch < t.cfg.epochs) {
+	while (t.epoch < t.cfg.train.epochs) {
 		double t0 = now_seconds(), loss;
-		double lr = unet_config_lr(&t.cfg, t.epoch);
+		double lr = unet_train_lr(&t.cfg.train, t.epoch);
 
 		loss = train_epoch(&t);
 		validate(&t, &vr);
@@ -711,8 +705,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "%sepoch %d/%d: loss %.4f, val loss "
 			    "%.4f, val pixel accuracy %.4f, val mean IoU "
 			    "%.4f, %.1f s\n", t.tty ? "\r\033[K" : "",
-			    t.epoch + 1, t.cfg.epochs, loss, vr.loss, vr.acc,
-			    vr.miou, now_seconds() - t0);
+			    t.epoch + 1, t.cfg.train.epochs, loss, vr.loss,
+			    vr.acc, vr.miou, now_seconds() - t0);
 		}
 		t.epoch++;
 		if (t.comm.rank == 0)

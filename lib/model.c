@@ -80,7 +80,7 @@ model_write(const char *path, const struct unet *net, int half,
 {
 	struct tensor *p = unet_params_export(net), *all;
 	struct kv m = { 0 };
-	char *cfg = unet_config_yaml(&net->cfg);
+	char *cfg = unet_arch_yaml(&net->arch);
 	char *cls = classes_to_json(classes_load(NULL));
 	int i, n = net->nptab + nextra;
 
@@ -130,7 +130,7 @@ model_read(const char *path, int max_batch, int train,
     const struct nn_ops *ops, struct st_file *f, struct model_info *info)
 {
 	const char *name = display_name(path), *v;
-	struct unet_config cfg;
+	struct unet_arch arch;
 	struct unet *net;
 	char why[256];
 	void **conv;
@@ -146,7 +146,7 @@ model_read(const char *path, int max_batch, int train,
 		    v ? v : "missing", MODEL_FORMAT_VERSION);
 	if ((v = st_meta(f, "unet.config")) == NULL)
 		die("%s: no 'unet.config' in the metadata", name);
-	unet_config_load(&cfg, name, v);
+	unet_arch_load(&arch, name, v);
 	if ((v = st_meta(f, "classes")) == NULL)
 		die("%s: no 'classes' in the metadata", name);
 	if (classes_json_differs(classes_load(NULL), v, why, sizeof why))
@@ -174,7 +174,7 @@ model_read(const char *path, int max_batch, int train,
 			f->t[i].data = conv[i] = d;
 			f->t[i].dtype = DTYPE_F32;
 		}
-	net = unet_create(&cfg, max_batch, train, ops);
+	net = unet_create(&arch, max_batch, train, ops);
 	unet_params_import(net, f, name);
 	for (i = 0; i < f->n; i++)
 		if (conv[i] != NULL) {

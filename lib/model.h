@@ -7,7 +7,7 @@
  *
  *	format          "smearseg-unet"
  *	format_version  "1"
- *	unet.config     the model: section of the config (YAML)
+ *	unet.config     the architecture, a config's model: section (YAML)
  *	classes         the class table (JSON array of {index,name,colour})
  *	input.mean      per-channel mean of the training pictures, 0..255
  *	input.std       per-channel standard deviation (JSON arrays of 3)

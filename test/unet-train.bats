@@ -142,6 +142,16 @@ print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jso
 	assert_fails_cleanly "not a checkpoint (optimizer or RNG state missing"
 }
 
+@test "unet-train: resume with another architecture names the key" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/a.st" -e 1 -C "$T/ck"
+	sed 's/^  widths: .*/  widths: [4, 16]/' "$C" >"$T/other.yaml"
+	run --separate-stderr unet-train -q -c "$T/other.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/a.st" -e 2 -r "$T/ck"
+	assert_fails_cleanly "ck/checkpoint.safetensors: its model differs from the one in"
+	[[ "$stderr" == *"other.yaml (widths: [4, 8] against [4, 16])" ]]
+}
+
 @test "unet-train: missing required options" {
 	run --separate-stderr unet-train -c "$C"
 	[ "$status" -eq 1 ]
@@ -174,6 +184,7 @@ print(len(rows), rows[-1]["epoch"], sorted(rows[0]))' "$BATS_TEST_TMPDIR/log.jso
 	run --separate-stderr unet-train -q -c "$T/other.yaml" -t "$F/train.pam" \
 	    -v "$F/val.pam" -o "$T/b.st" -i "$T/a.st"
 	assert_fails_cleanly "a.st: its architecture differs from the model: section of"
+	[[ "$stderr" == *"other.yaml (bottleneck: 16 against 8)" ]]
 	[ ! -e "$T/b.st" ]
 	run --separate-stderr train -o "$T/b.st" -r "$T" -i "$T/a.st"
 	[ "$status" -ne 0 ]

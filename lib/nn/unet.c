@@ -44,9 +44,16 @@ struct unet_layer {
 	float *mean, *rstd;     /* B,groups (norm only) */
 };
 
+/* The activation's slope for negative inputs: 0 for ReLU. */
+static float
+act_alpha(const struct unet_arch *c)
+{
+	return c->act == UNET_ACT_LEAKY_RELU ? c->alpha : 0;
+}
+
 /* Channels of level L, the bottleneck being level nlevels. */
 static int
-level_width(const struct unet_config *c, int l)
+level_width(const struct unet_arch *c, int l)
 {
 	return l < c->nlevels ? c->widths[l] : c->bottleneck;
 }
@@ -98,7 +105,7 @@ static void
 add_layer(struct unet *net, enum lkind kind, const char *prefix, int k,
     int cin, int cin2, int cout, int H, int W)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	struct unet_layer *L;
 	char name[32];
 
@@ -187,7 +194,7 @@ conv_alloc(struct planner *p, struct unet_layer *L, int keep)
 {
 	struct unet *net = p->net;
 	size_t sz = (size_t)net->max_batch * out_pixels(L) * L->cout;
-	size_t st = (size_t)net->max_batch * net->cfg.groups * sizeof(float);
+	size_t st = (size_t)net->max_batch * net->arch.groups * sizeof(float);
 
 	if (L->norm) {
 		L->z = act_alloc(p, sz, 0);
@@ -209,7 +216,7 @@ static void
 plan_activations(struct planner *p)
 {
 	struct unet *net = p->net;
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	int B = net->max_batch, n = 0;
 
 	p->turn = 0;
@@ -233,26 +240,27 @@ plan_activations(struct planner *p)
 }
 
 struct unet *
-unet_create(const struct unet_config *cfg, int max_batch, int train,
+unet_create(const struct unet_arch *arch, int max_batch, int train,
     const struct nn_ops *ops)
 {
 	struct unet *net = xcalloc(1, sizeof(*net));
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	char prefix[16];
-	int H = cfg->input_h, W = cfg->input_w;
+	int H = arch->input_h, W = arch->input_w;
 
-	// what the config loader checks, for configs built in code
-	if (cfg->nlevels < 1 || cfg->nlevels > UNET_MAX_LEVELS ||
-	    H % (1 << cfg->nlevels) != 0 || W % (1 << cfg->nlevels) != 0)
+	// what the config loader checks, for architectures built in code
+	if (arch->nlevels < 1 || arch->nlevels > UNET_MAX_LEVELS ||
+	    H % (1 << arch->nlevels) != 0 || W % (1 << arch->nlevels) != 0)
 		die("a %dx%d input does not halve cleanly %d times", H, W,
-		    cfg->nlevels);
-	for (int l = 0; cfg->norm == UNET_NORM_GROUP && l <= cfg->nlevels; l++)
-		if (level_width(cfg, l) % cfg->groups != 0)
+		    arch->nlevels);
+	for (int l = 0; arch->norm == UNET_NORM_GROUP && l <= arch->nlevels;
+	    l++)
+		if (level_width(arch, l) % arch->groups != 0)
 			die("%d norm groups do not divide width %d",
-			    cfg->groups, level_width(cfg, l));
+			    arch->groups, level_width(arch, l));
 	if (max_batch < 1)
 		die("a network for %d images", max_batch);
-	net->cfg = *cfg;
+	net->arch = *arch;
 	net->ops = ops != NULL ? ops : nn_ops_get("cpu");
 	net->max_batch = max_batch;
 	net->train = train;
@@ -338,8 +346,8 @@ unet_free(struct unet *net)
 		struct unet_layer *L = &net->layers[i];
 		int skip = 0;
 		// in inference only skip outputs are owned by their layer
-		for (int l = 0; l < net->cfg.nlevels; l++)
-			skip |= i == (l + 1) * net->cfg.convs - 1;
+		for (int l = 0; l < net->arch.nlevels; l++)
+			skip |= i == (l + 1) * net->arch.convs - 1;
 		if (net->train || skip)
 			o->free(L->a);
 		if (net->train)
@@ -348,7 +356,7 @@ unet_free(struct unet *net)
 		o->free(L->rstd);
 	}
 	if (net->train)
-		for (int l = 0; l < net->cfg.nlevels; l++)
+		for (int l = 0; l < net->arch.nlevels; l++)
 			o->free(net->pool[l]);
 	o->free(net->gbuf[0]);
 	o->free(net->gbuf[1]);
@@ -378,7 +386,7 @@ unet_param_find(const struct unet *net, const char *name)
 void
 unet_init_params(struct unet *net, struct rng *r)
 {
-	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	float alpha = act_alpha(&net->arch);
 	float *h = xmalloc_array(net->nparams, sizeof(float));
 
 	for (int i = 0; i < net->nptab; i++) {
@@ -427,7 +435,7 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
     const float *in2, float *out, int B)
 {
 	const struct nn_ops *o = net->ops;
-	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	float alpha = act_alpha(&net->arch);
 	float *y = L->norm ? L->z : out;
 	size_t n = (size_t)B * out_pixels(L) * L->cout;
 	int fused = L->kind == L_CONV3 && L->act && !L->norm;
@@ -454,7 +462,7 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 	}
 	if (L->norm)
 		o->groupnorm_forward(out, L->mean, L->rstd, L->z, P(net, L->pg),
-		    P(net, L->pbeta), B, L->H * L->W, L->cout, net->cfg.groups,
+		    P(net, L->pbeta), B, L->H * L->W, L->cout, net->arch.groups,
 		    GN_EPS);
 	if (L->act && !fused)
 		o->act_forward(out, out, n, alpha);
@@ -463,7 +471,7 @@ layer_forward(struct unet *net, struct unet_layer *L, const float *in,
 void
 unet_forward(struct unet *net, const float *x, int B)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	const struct nn_ops *o = net->ops;
 	const float *in = net->x;
 	int n = 0;
@@ -508,7 +516,7 @@ unet_forward(struct unet *net, const float *x, int B)
 void
 unet_probs(struct unet *net, float *probs)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	int N = net->B * c->input_h * c->input_w;
 
 	net->ops->softmax_forward(net->probs, net->logits, N, c->classes);
@@ -520,7 +528,7 @@ float
 unet_forward_loss(struct unet *net, const float *x, const uint8_t *labels,
     const float *class_w, int B)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	int N = B * c->input_h * c->input_w, K = c->classes;
 	float *ones = NULL;
 
@@ -549,22 +557,22 @@ unet_forward_loss(struct unet *net, const float *x, const uint8_t *labels,
 const float *
 unet_skip(const struct unet *net, int l)
 {
-	return net->layers[(l + 1) * net->cfg.convs - 1].a;
+	return net->layers[(l + 1) * net->arch.convs - 1].a;
 }
 
 void
 unet_set_partial(struct unet *net, const uint32_t *sets)
 {
 	const struct nn_ops *o = net->ops;
-	uint32_t all = net->cfg.classes >= 32 ? 0xffffffffu :
-	    (1u << net->cfg.classes) - 1;
+	uint32_t all = net->arch.classes >= 32 ? 0xffffffffu :
+	    (1u << net->arch.classes) - 1;
 	int n = 0;
 
 	memset(net->host_sets, 0, sizeof net->host_sets);
-	for (int v = net->cfg.classes; sets && v < NN_IGNORE_LABEL; v++) {
+	for (int v = net->arch.classes; sets && v < NN_IGNORE_LABEL; v++) {
 		if (sets[v] & ~all)
 			die("partial label %d names a class beyond %d", v,
-			    net->cfg.classes - 1);
+			    net->arch.classes - 1);
 		net->host_sets[v] = sets[v];
 		n += sets[v] != 0;
 	}
@@ -605,7 +613,7 @@ layer_backward(struct unet *net, struct unet_layer *L, const float *in,
     int need_dinp)
 {
 	const struct nn_ops *o = net->ops;
-	float alpha = net->cfg.act == UNET_ACT_LEAKY_RELU ? net->cfg.alpha : 0;
+	float alpha = act_alpha(&net->arch);
 	int B = net->B;
 	size_t n = (size_t)B * out_pixels(L) * L->cout;
 	float *d = net->gbuf[*cur];
@@ -616,7 +624,7 @@ layer_backward(struct unet *net, struct unet_layer *L, const float *in,
 		float *dz = net->gbuf[*cur ^ 1];
 		o->groupnorm_backward(dz, G(net, L->pg), G(net, L->pbeta), d,
 		    L->z, L->mean, L->rstd, P(net, L->pg), B, L->H * L->W,
-		    L->cout, net->cfg.groups);
+		    L->cout, net->arch.groups);
 		*cur ^= 1;
 		d = dz;
 	}
@@ -644,7 +652,7 @@ layer_backward(struct unet *net, struct unet_layer *L, const float *in,
 void
 unet_backward(struct unet *net, double wsum)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	const struct nn_ops *o = net->ops;
 	int B = net->B, L = c->nlevels, cv = c->convs, cur = 0;
 	int N = B * c->input_h * c->input_w;
@@ -844,38 +852,8 @@ unet_params_import(struct unet *net, const struct st_file *f,
 	unet_import(net, net->params, f, fname, "");
 }
 
-char *
-unet_config_yaml(const struct unet_config *c)
-{
-	char *s;
-	size_t len;
-	FILE *f = open_memstream(&s, &len);
-
-	if (f == NULL)
-		die("open_memstream:");
-	fprintf(f, "model:\n  widths: [");
-	for (int l = 0; l < c->nlevels; l++)
-		fprintf(f, "%s%d", l ? ", " : "", c->widths[l]);
-	fprintf(f, "]\n"
-	    "  input_size: %d\n"
-	    "  in_channels: %d\n"
-	    "  classes: %d\n"
-	    "  bottleneck: %d\n"
-	    "  convs_per_level: %d\n"
-	    "  activation: %s\n"
-	    "  leaky_alpha: %.9g\n"
-	    "  norm: %s\n"
-	    "  norm_groups: %d\n",
-	    c->input_h, c->in_channels, c->classes, c->bottleneck,
-	    c->convs, unet_act_name(c->act), c->alpha, unet_norm_name(c->norm),
-	    c->groups);
-	if (ferror(f) || fclose(f) != 0)
-		die("out of memory");
-	return s;
-}
-
 void
-unet_model_config(struct unet_config *cfg, const struct st_file *f,
+unet_model_arch(struct unet_arch *arch, const struct st_file *f,
     const char *fname)
 {
 	const char *yaml = st_meta(f, "unet.config");
@@ -883,7 +861,7 @@ unet_model_config(struct unet_config *cfg, const struct st_file *f,
 	if (yaml == NULL)
 		die("%s: no 'unet.config' metadata (not a smearseg model?)",
 		    fname);
-	unet_config_load(cfg, fname, yaml);
+	unet_arch_load(arch, fname, yaml);
 }
 
 void
@@ -895,7 +873,7 @@ unet_save(const struct unet *net, const char *path, char *const *meta_key,
 	    sizeof(*v));
 
 	k[0] = "unet.config";
-	v[0] = unet_config_yaml(&net->cfg);
+	v[0] = unet_arch_yaml(&net->arch);
 	for (int i = 0; i < nmeta; i++) {
 		k[i + 1] = meta_key[i];
 		v[i + 1] = meta_val[i];

@@ -2,12 +2,13 @@
  * unet.h - the U-Net: parameters, activations, forward, backward and
  * model files (the optimizer is nn/adam.h).
  *
- * Architecture (config.h): for each level l of widths[], convs 3x3 convs
- * (each followed by the optional GroupNorm and the activation), the last of
- * which is the level's skip output, then a 2x2 max-pool; convs 3x3 convs at
- * the bottleneck width; then for l = L-1 .. 0 a 2x2 stride-2 transposed conv
- * to widths[l] (with the activation) and convs 3x3 convs, the first on the
- * concat [upsampled, skip]; finally a 1x1 head to the class logits.  With
+ * Architecture (struct unet_arch, config.h): for each level l of widths[],
+ * convs 3x3 convs (each followed by the optional GroupNorm and the
+ * activation), the last of which is the level's skip output, then a 2x2
+ * max-pool; convs 3x3 convs at the bottleneck width; then for l = L-1 .. 0
+ * a 2x2 stride-2 transposed conv to widths[l] (with the activation) and
+ * convs 3x3 convs, the first on the concat [upsampled, skip]; finally a
+ * 1x1 head to the class logits.  With
  * widths 32-64-128-256, bottleneck 512, leaky ReLU 0.1 and no norm this is
  * the reference network (7,760,394 parameters for 10 classes).
  *
@@ -74,7 +75,7 @@ struct unet_param {
 struct unet_layer;
 
 struct unet {
-	struct unet_config cfg;
+	struct unet_arch arch;
 	const struct nn_ops *ops;
 	int max_batch, train;
 
@@ -108,10 +109,10 @@ struct unet {
 	void (*grad_ready)(size_t off);
 };
 
-/* Build a network for batches of at most MAX_BATCH images of
- * cfg->input_h x cfg->input_w on backend OPS (NULL: CPU).  TRAIN
+/* Build the network ARCH for batches of at most MAX_BATCH images of
+ * arch->input_h x arch->input_w on backend OPS (NULL: CPU).  TRAIN
  * allocates what the backward pass needs; otherwise only inference. */
-struct unet *unet_create(const struct unet_config *cfg, int max_batch,
+struct unet *unet_create(const struct unet_arch *arch, int max_batch,
     int train, const struct nn_ops *ops);
 void unet_free(struct unet *net);
 
@@ -171,13 +172,9 @@ void unet_import(struct unet *net, float *buf, const struct st_file *f,
 /* unet_import(net, net->params, f, fname, ""). */
 void unet_params_import(struct unet *net, const struct st_file *f,
     const char *fname);
-/* The model section of the config as YAML text ("model:\n  ..."),
- * malloc'd: stored in model files so that they build their own network
- * (unet_config_load(cfg, name, text)). */
-char *unet_config_yaml(const struct unet_config *cfg);
-/* The config of model file F (named FNAME), from its "unet.config"
- * metadata; the train: and augment: keys keep their defaults. */
-void unet_model_config(struct unet_config *cfg, const struct st_file *f,
+/* The architecture of model file F (named FNAME), from its "unet.config"
+ * metadata (unet_arch_yaml()'s text). */
+void unet_model_arch(struct unet_arch *arch, const struct st_file *f,
     const char *fname);
 /* Write the parameters and the "unet.config" metadata (plus NMETA more
  * pairs) to PATH atomically. */

@@ -80,19 +80,20 @@ main(int argc, char **argv)
 
 	unet_config_load(&cfg, cfgpath, NULL);
 	rng_seed(&r, 1);
-	size_t npx = (size_t)B * cfg.input_h * cfg.input_w;
-	float *x = xmalloc_array(npx * cfg.in_channels, sizeof(float));
+	size_t npx = (size_t)B * cfg.model.input_h * cfg.model.input_w;
+	float *x = xmalloc_array(npx * cfg.model.in_channels, sizeof(float));
 	uint8_t *lab = xmalloc(npx);
-	for (size_t i = 0; i < npx * cfg.in_channels; i++)
+	for (size_t i = 0; i < npx * cfg.model.in_channels; i++)
 		x[i] = (float)rng_uniform(&r) * 2 - 1;
 	for (size_t i = 0; i < npx; i++)
-		lab[i] = (uint8_t)rng_below(&r, cfg.classes);
+		lab[i] = (uint8_t)rng_below(&r, cfg.model.classes);
 	fprintf(stderr, "bench_unet: %s, %dx%d, batch %d, %d steps\n",
-	    cfgpath, cfg.input_h, cfg.input_w, B, steps);
+	    cfgpath, cfg.model.input_h, cfg.model.input_w, B, steps);
 
 	if (strcmp(mode, "train") != 0) {
-		struct unet *net = unet_create(&cfg, B, 0, NULL);
-		float *probs = xmalloc_array(npx * cfg.classes, sizeof(float));
+		struct unet *net = unet_create(&cfg.model, B, 0, NULL);
+		float *probs = xmalloc_array(npx * cfg.model.classes,
+		    sizeof(float));
 		unet_init_params(net, &r);
 		double t0 = 0;
 		for (int s = 0; s < steps + 2; s++) {
@@ -109,11 +110,11 @@ main(int argc, char **argv)
 		unet_free(net);
 	}
 	if (strcmp(mode, "infer") != 0) {
-		struct unet *net = unet_create(&cfg, B, 1, NULL);
+		struct unet *net = unet_create(&cfg.model, B, 1, NULL);
 		struct adam opt;
 		double t0 = 0;
 		unet_init_params(net, &r);
-		adam_init(&opt, net, &cfg.adam);
+		adam_init(&opt, net, &cfg.train.adam);
 		for (int s = 0; s < steps + 2; s++) {
 			if (s == 2)
 				t0 = now_seconds();

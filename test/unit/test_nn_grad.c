@@ -820,7 +820,7 @@ net_loss(void *ctx)
 static double
 min_pool_gap(const struct unet *net)
 {
-	const struct unet_config *c = &net->cfg;
+	const struct unet_arch *c = &net->arch;
 	double gap = INFINITY;
 
 	for (int l = 0; l < c->nlevels; l++) {
@@ -869,17 +869,17 @@ test_unet(enum unet_norm norm)
 	float *xbest;
 
 	unet_config_default(&cfg);
-	cfg.input_h = cfg.input_w = 8;
-	cfg.nlevels = 2;
-	cfg.widths[0] = 4, cfg.widths[1] = 4;
-	cfg.bottleneck = 8;
-	cfg.classes = 3;
-	cfg.norm = norm;
-	cfg.groups = 2;
-	cfg.alpha = 1;
+	cfg.model.input_h = cfg.model.input_w = 8;
+	cfg.model.nlevels = 2;
+	cfg.model.widths[0] = 4, cfg.model.widths[1] = 4;
+	cfg.model.bottleneck = 8;
+	cfg.model.classes = 3;
+	cfg.model.norm = norm;
+	cfg.model.groups = 2;
+	cfg.model.alpha = 1;
 	snprintf(op, sizeof(op), "unet(norm=%s)", unet_norm_name(norm));
 
-	c.net = unet_create(&cfg, c.B, 1, ops);
+	c.net = unet_create(&cfg.model, c.B, 1, ops);
 	unet_init_params(c.net, &rng);
 	size_t npx = (size_t)c.B * 8 * 8;
 	c.x = xmalloc_array(npx * 3, sizeof(float));

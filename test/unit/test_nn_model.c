@@ -26,10 +26,11 @@
 
 // --- config -----------------------------------------------------------------
 
-/* Load config TEXT (named "bad.yaml") in a child; 1 if it dies with
- * status 1 and a message containing WANT. */
+/* Load config TEXT (named "bad.yaml"; with ARCH as a model file's
+ * architecture) in a child; 1 if it dies with status 1 and a message
+ * containing WANT. */
 static int
-config_fails(const char *text, const char *want)
+load_fails(int arch, const char *text, const char *want)
 {
 	int fd[2], status;
 	char msg[512] = "";
@@ -42,7 +43,10 @@ config_fails(const char *text, const char *want)
 		struct unet_config c;
 		dup2(fd[1], 2);
 		close(fd[0]);
-		unet_config_load(&c, "bad.yaml", text);
+		if (arch)
+			unet_arch_load(&c.model, "bad.yaml", text);
+		else
+			unet_config_load(&c, "bad.yaml", text);
 		_exit(0);
 	}
 	close(fd[1]);
@@ -56,6 +60,12 @@ config_fails(const char *text, const char *want)
 	    strstr(msg, want) != NULL, "config error: '%s'", msg);
 }
 
+static int
+config_fails(const char *text, const char *want)
+{
+	return load_fails(0, text, want);
+}
+
 static void
 test_config(void)
 {
@@ -66,8 +76,9 @@ test_config(void)
 	tap_ok(memcmp(&c, &d, sizeof(c)) == 0,
 	    "share/unet.yaml states exactly the defaults");
 	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
-	tap_ok(c.input_h == 32 && c.nlevels == 2 && c.widths[0] == 4 &&
-	    c.widths[1] == 8 && c.bottleneck == 16 && c.classes == 10,
+	tap_ok(c.model.input_h == 32 && c.model.nlevels == 2 &&
+	    c.model.widths[0] == 4 && c.model.widths[1] == 8 &&
+	    c.model.bottleneck == 16 && c.model.classes == 10,
 	    "share/unet-tiny.yaml: 32x32, widths 4 8, bottleneck 16");
 
 	config_fails("model:\n  classes: 10\n  foo: 1\n",
@@ -91,20 +102,74 @@ test_schedule(void)
 {
 	struct unet_config c;
 
+	struct unet_train *t = &c.train;
+
 	unet_config_default(&c);
-	c.lr = 1e-3f, c.min_lr = 1e-5f, c.epochs = 10, c.warmup_epochs = 1;
-	c.schedule = UNET_SCHED_COSINE;
-	tap_ok(tap_close(unet_config_lr(&c, 0), 1e-4, 1e-9, 1e-5) &&
-	    tap_close(unet_config_lr(&c, 1), 1e-3, 1e-9, 1e-5) &&
-	    tap_close(unet_config_lr(&c, 5.5), 0.5 * (1e-3 + 1e-5), 1e-9,
-	    1e-5) && tap_close(unet_config_lr(&c, 10), 1e-5, 1e-9, 1e-5),
+	t->lr = 1e-3f, t->min_lr = 1e-5f, t->epochs = 10, t->warmup_epochs = 1;
+	t->schedule = UNET_SCHED_COSINE;
+	tap_ok(tap_close(unet_train_lr(t, 0), 1e-4, 1e-9, 1e-5) &&
+	    tap_close(unet_train_lr(t, 1), 1e-3, 1e-9, 1e-5) &&
+	    tap_close(unet_train_lr(t, 5.5), 0.5 * (1e-3 + 1e-5), 1e-9,
+	    1e-5) && tap_close(unet_train_lr(t, 10), 1e-5, 1e-9, 1e-5),
 	    "cosine: lr/10 at 0, lr after warm-up, midpoint, min_lr at end");
-	c.schedule = UNET_SCHED_STEP, c.step_every = 3, c.step_gamma = 0.1f;
-	c.warmup_epochs = 0;
-	tap_ok(tap_close(unet_config_lr(&c, 2.9), 1e-3, 1e-9, 1e-5) &&
-	    tap_close(unet_config_lr(&c, 3), 1e-4, 1e-9, 1e-5) &&
-	    tap_close(unet_config_lr(&c, 9), 1e-5, 1e-9, 1e-5),
+	t->schedule = UNET_SCHED_STEP, t->step_every = 3, t->step_gamma = 0.1f;
+	t->warmup_epochs = 0;
+	tap_ok(tap_close(unet_train_lr(t, 2.9), 1e-3, 1e-9, 1e-5) &&
+	    tap_close(unet_train_lr(t, 3), 1e-4, 1e-9, 1e-5) &&
+	    tap_close(unet_train_lr(t, 9), 1e-5, 1e-9, 1e-5),
 	    "step: x0.1 every 3 epochs, floored at min_lr");
+}
+
+/* 1 if unet_arch_diff(A, B) is WANT (NULL: no difference). */
+static int
+diff_is(const struct unet_arch *a, const struct unet_arch *b, const char *want)
+{
+	char *d = unet_arch_diff(a, b);
+	int ok = want == NULL ? d == NULL : d != NULL && strcmp(d, want) == 0;
+
+	tap_ok(ok, "architecture diff: '%s'", d ? d : "(none)");
+	free(d);
+	return ok;
+}
+
+static void
+test_arch(void)
+{
+	struct unet_config c;
+	struct unet_arch a, b;
+	char *y;
+
+	// the writer's text reads back to the same struct
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	c.model.norm = UNET_NORM_GROUP, c.model.groups = 2;
+	c.model.alpha = 0.3f;
+	y = unet_arch_yaml(&c.model);
+	unet_arch_load(&a, "arch.yaml", y);
+	tap_ok(memcmp(&a, &c.model, sizeof(a)) == 0,
+	    "unet_arch_yaml() reads back to the same architecture");
+	free(y);
+	load_fails(1, "model:\n  widths: [4]\ntrain:\n  lr: 1\n",
+	    "bad.yaml:3: unknown key 'train'");
+	load_fails(1, "model:\n  input_size: 18\n  widths: [4, 8]\n",
+	    "bad.yaml:2: input_size: 18 is not a multiple of 2^2");
+
+	// the first key that differs, with both values
+	b = a;
+	diff_is(&a, &b, NULL);
+	b.bottleneck = 8;
+	diff_is(&a, &b, "bottleneck: 16 against 8");
+	b = a, b.widths[1] = 16;
+	diff_is(&a, &b, "widths: [4, 8] against [4, 16]");
+	b = a, b.nlevels = 1;
+	diff_is(&a, &b, "widths: [4, 8] against [4]");
+	b = a, b.input_h = b.input_w = 64;
+	diff_is(&a, &b, "input_size: 32 against 64");
+	b = a, b.act = UNET_ACT_RELU;
+	diff_is(&a, &b, "activation: leaky_relu against relu");
+	b = a, b.alpha = 0.1f;
+	diff_is(&a, &b, "leaky_alpha: 0.300000012 against 0.100000001");
+	b = a, b.groups = 4;
+	diff_is(&a, &b, "norm_groups: 2 against 4");
 }
 
 // --- parameters and files ---------------------------------------------------
@@ -117,19 +182,19 @@ test_param_count(void)
 
 	// parameters do not depend on the input size: build it small
 	unet_config_load(&c, "share/unet.yaml", NULL);
-	c.input_h = c.input_w = 16;
-	net = unet_create(&c, 1, 0, NULL);
+	c.model.input_h = c.model.input_w = 16;
+	net = unet_create(&c.model, 1, 0, NULL);
 	tap_ok(net->nparams == 7760394, "share/unet.yaml: %zu parameters "
 	    "(reference 7,760,427 with 11 classes = 7,760,394 with 10)",
 	    net->nparams);
 	unet_free(net);
-	c.classes = 11;
-	net = unet_create(&c, 1, 0, NULL);
+	c.model.classes = 11;
+	net = unet_create(&c.model, 1, 0, NULL);
 	tap_ok(net->nparams == 7760427, "with 11 classes: %zu parameters",
 	    net->nparams);
 	unet_free(net);
-	c.classes = 10, c.norm = UNET_NORM_GROUP;
-	net = unet_create(&c, 1, 0, NULL);
+	c.model.classes = 10, c.model.norm = UNET_NORM_GROUP;
+	net = unet_create(&c.model, 1, 0, NULL);
 	// one (gamma, beta) pair per 3x3 conv: 2 per level, 9 levels
 	tap_ok(net->nparams == 7760394 + 2 * (2 * (32 + 64 + 128 + 256) * 2 +
 	    2 * 512), "with GroupNorm: %zu parameters", net->nparams);
@@ -139,7 +204,8 @@ test_param_count(void)
 static void
 test_save_load(void)
 {
-	struct unet_config c, c2;
+	struct unet_config c;
+	struct unet_arch c2;
 	struct unet *net, *net2;
 	struct st_file f;
 	struct rng r;
@@ -152,17 +218,15 @@ test_save_load(void)
 		die("mkdtemp %s:", dir);
 	snprintf(path, sizeof(path), "%s/m.safetensors", dir);
 	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
-	c.norm = UNET_NORM_GROUP, c.groups = 2;
+	c.model.norm = UNET_NORM_GROUP, c.model.groups = 2;
 	rng_seed(&r, 5);
-	net = unet_create(&c, 1, 0, NULL);
+	net = unet_create(&c.model, 1, 0, NULL);
 	unet_init_params(net, &r);
 	unet_save(net, path, k, v, 1);
 
 	st_read(path, &f);
-	unet_model_config(&c2, &f, path);
-	tap_ok(c2.input_h == c.input_h && c2.nlevels == c.nlevels &&
-	    !memcmp(c2.widths, c.widths, sizeof(c.widths)) &&
-	    c2.norm == c.norm && c2.groups == c.groups && c2.alpha == c.alpha,
+	unet_model_arch(&c2, &f, path);
+	tap_ok(memcmp(&c2, &c.model, sizeof(c2)) == 0,
 	    "model file: the architecture comes back from 'unet.config'");
 	tap_ok(st_meta(&f, "note") && !strcmp(st_meta(&f, "note"), "kept"),
 	    "model file: extra metadata kept");
@@ -195,11 +259,12 @@ test_split_batch(void)
 	float cw[10];
 
 	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
-	c.norm = UNET_NORM_GROUP, c.groups = 2;
+	c.model.norm = UNET_NORM_GROUP, c.model.groups = 2;
 	rng_seed(&r, 9);
-	net = unet_create(&c, 2, 1, NULL);
+	net = unet_create(&c.model, 2, 1, NULL);
 	unet_init_params(net, &r);
-	size_t img = (size_t)c.input_h * c.input_w, n = net->nparams;
+	size_t img = (size_t)c.model.input_h * c.model.input_w;
+	size_t n = net->nparams;
 	float *x = xmalloc_array(2 * img * 3, sizeof(float));
 	uint8_t *lab = xmalloc(2 * img);
 	for (size_t i = 0; i < 2 * img * 3; i++)
@@ -247,6 +312,7 @@ main(int argc, char **argv)
 	setprogname(argv[0]);
 	test_config();
 	test_schedule();
+	test_arch();
 	test_param_count();
 	test_save_load();
 	test_split_batch();

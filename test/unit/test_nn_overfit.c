@@ -71,17 +71,18 @@ main(int argc, char **argv)
 
 	setprogname(argv[0]);
 	unet_config_load(&cfg, "share/unet-tiny.yaml", NULL);
-	rng_seed(&r, cfg.seed);
-	int S = cfg.input_h, npx = NT * S * S, K = cfg.classes;
+	rng_seed(&r, cfg.train.seed);
+	int S = cfg.model.input_h, npx = NT * S * S, K = cfg.model.classes;
 	float *x = xmalloc_array((size_t)npx * 3, sizeof(float));
-	float *probs = xmalloc_array((size_t)npx * cfg.classes, sizeof(float));
+	float *probs = xmalloc_array((size_t)npx * cfg.model.classes,
+	    sizeof(float));
 	uint8_t *lab = xmalloc(npx);
 	for (int t = 0; t < NT; t++)
 		make_tile(&r, S, x + (size_t)t * S * S * 3, lab + t * S * S);
 
-	net = unet_create(&cfg, NT, 1, NULL);
+	net = unet_create(&cfg.model, NT, 1, NULL);
 	unet_init_params(net, &r);
-	adam_init(&opt, net, &cfg.adam);
+	adam_init(&opt, net, &cfg.train.adam);
 
 	float first = 0, loss = 0, acc = 0;
 	int step;
@@ -91,7 +92,7 @@ main(int argc, char **argv)
 			first = loss;
 		unet_zero_grad(net);
 		unet_backward(net, unet_loss_wsum(net));
-		adam_step(&opt, net, cfg.lr);
+		adam_step(&opt, net, cfg.train.lr);
 		if (step % 25 == 24) {
 			// accuracy of the parameters before this step's update
 			int ok = 0, n = 0;
