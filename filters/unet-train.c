@@ -17,6 +17,11 @@
  * order and each tile's augmentation depend only on the tile's place in the
  * global batch, so N ranks at batch B follow the same path as one rank at
  * batch N*B.  Rank 0 alone logs and writes files.
+ *
+ * The program is the driver: the config, the network, Adam, the class
+ * weights, and the model and checkpoint files are lib's (nn/config.h,
+ * nn/unet.h, nn/adam.h, classweights.h, model.h); here are the options,
+ * the epoch loop with its data order, and the validation.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 #include "classes.h"
+#include "classweights.h"
 #include "cli.h"
 #include "comm.h"
 #include "metrics.h"
@@ -82,24 +88,6 @@ static const struct cli_info info = {
 };
 
 enum { OPT_HALF = 0x2000, OPT_BUCKET, OPT_META };
-
-/* 1 if --meta may set KEY: not a key that the file format or unet-train
- * writes itself. */
-static int
-meta_key_free(const char *key)
-{
-	static const char *const own[] = { "format", "format_version",
-	    "unet.config", "classes", "input.mean", "input.std", "pixel_scale",
-	    "class_weights", "class_weights.scheme" };
-
-	if (strncmp(key, "training.", 9) == 0 || strncmp(key, "adam.", 5) == 0
-	    || strncmp(key, "checkpoint.", 11) == 0)
-		return 0;
-	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-		if (strcmp(key, own[i]) == 0)
-			return 0;
-	return 1;
-}
 
 static void
 parse_cmdline(int argc, char **argv, struct cmdline *cmd)
@@ -167,7 +155,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			char *key = xmalloc(eq - optarg + 1);
 			memcpy(key, optarg, eq - optarg);
 			key[eq - optarg] = '\0';
-			if (!meta_key_free(key))
+			if (!model_meta_key_free(key))
 				cli_usage("--meta: '%s' is a key of the "
 				    "project's own", key);
 			kv_set(&cmd->meta, key, "%s", eq + 1);
@@ -201,16 +189,9 @@ struct trainer {
 	struct cmdline cmd;
 	struct comm comm;
 	struct unet_config cfg;
-	struct unet *net;
-	struct adam opt;
-	struct model_info norm;
+	struct train_state s;   /* network, Adam, data order, record: what
+				 * a checkpoint holds */
 	struct tileset train, val;
-	float class_w[CLASS_MAX];
-	struct rng data_rng;    /* data order; saved in checkpoints */
-	int epoch;              /* epochs completed */
-	double best_miou;
-	int best_epoch;
-	char *history;          /* JSON array text of epoch records */
 	FILE *log;
 	float *x;               /* B,H,W,3 */
 	uint8_t *y;             /* B,H,W */
@@ -218,180 +199,6 @@ struct trainer {
 	double train_rate;      /* tiles per second of the last epoch, all
 				 * ranks, training steps alone */
 };
-
-/*
- * Class weights against the imbalance of the training labels.  Median
- * frequency balancing (Eigen & Fergus 2015): w_c = median(f) / f_c over the
- * classes present, so that the median class has weight 1.  The weights are
- * then clipped to [1/M, M], M = class_weight_max (default 10, so at most
- * 100x between classes; the reference's raw inverse frequencies spanned
- * 772x and made the loss noisy).  inv_sqrt uses sqrt(median / f_c)
- * instead; none gives all 1.  A class absent from the training tiles gets
- * weight M, which only matters if it appears in a batch.
- */
-static void
-class_weights(struct trainer *t)
-{
-	uint64_t counts[CLASS_MAX] = { 0 };
-	double f[CLASS_MAX], sorted[CLASS_MAX], median, total = 0;
-	double wmax = t->cfg.train.class_weight_max;
-	int k = t->cfg.model.classes, i, j, np = 0;
-
-	tileset_class_counts(&t->train, k, counts);
-	for (i = 0; i < k; i++)
-		total += counts[i];
-	for (i = 0; i < k; i++) {
-		f[i] = total > 0 ? counts[i] / total : 0;
-		if (f[i] > 0)
-			sorted[np++] = f[i];
-	}
-	for (i = 1; i < np; i++)        /* insertion sort: k <= 32 */
-		for (j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-			double s = sorted[j];
-			sorted[j] = sorted[j - 1];
-			sorted[j - 1] = s;
-		}
-	median = np == 0 ? 1 : np % 2 ? sorted[np / 2] :
-	    (sorted[np / 2 - 1] + sorted[np / 2]) / 2;
-	for (i = 0; i < k; i++) {
-		double w = 1;
-		if (t->cfg.train.class_weights != UNET_CW_NONE) {
-			w = f[i] > 0 ? median / f[i] : wmax;
-			if (t->cfg.train.class_weights == UNET_CW_INV_SQRT_FREQ)
-				w = sqrt(w);
-			w = w > wmax ? wmax : w < 1 / wmax ? 1 / wmax : w;
-		}
-		t->class_w[i] = (float)w;
-	}
-}
-
-static char *
-weights_json(const float *w, int k)
-{
-	char *s = xmalloc(32 * k + 4);
-	size_t len = 0;
-
-	len += sprintf(s, "[");
-	for (int i = 0; i < k; i++)
-		len += sprintf(s + len, "%s%.9g", i ? ", " : "", w[i]);
-	sprintf(s + len, "]");
-	return s;
-}
-
-static void
-ckpt_path(const struct trainer *t, const char *dir, char *buf, size_t n)
-{
-	(void)t;
-	if ((size_t)snprintf(buf, n, "%s/checkpoint.safetensors", dir) >= n)
-		die("%s: checkpoint directory name too long", dir);
-}
-
-/* Metadata shared by the model and the checkpoint. */
-static void
-common_meta(const struct trainer *t, struct kv *m)
-{
-	char *cw = weights_json(t->class_w, t->cfg.model.classes);
-
-	kv_set(m, "class_weights", "%s", cw);
-	kv_set(m, "class_weights.scheme", "%s, clipped to [1/%g, %g]",
-	    unet_cw_name(t->cfg.train.class_weights),
-	    t->cfg.train.class_weight_max, t->cfg.train.class_weight_max);
-	kv_set(m, "training.history", "%s", t->history);
-	kv_set(m, "training.epochs", "%d", t->epoch);
-	kv_set(m, "training.seed", "%llu",
-	    (unsigned long long)t->cfg.train.seed);
-	kv_set(m, "training.batch", "%d x %d ranks", t->cfg.train.batch,
-	    t->comm.size);
-	kv_set(m, "training.tiles", "%d train, %d val", t->train.n,
-	    t->val.n);
-	kv_set(m, "training.best_epoch", "%d", t->best_epoch);
-	kv_set(m, "training.best_val_mean_iou", "%.6f", t->best_miou);
-	for (int i = 0; i < t->cmd.meta.n; i++)
-		kv_set(m, t->cmd.meta.key[i], "%s", t->cmd.meta.val[i]);
-	free(cw);
-}
-
-static void
-save_checkpoint(struct trainer *t)
-{
-	struct tensor ex[3];
-	struct kv m = { 0 };
-	size_t np = t->net->nparams;
-	float *mv = xmalloc_array(2 * np, sizeof *mv);
-	char path[4096];
-
-	mkdir(t->cmd.ckpt_dir, 0777);
-	ckpt_path(t, t->cmd.ckpt_dir, path, sizeof path);
-	t->net->ops->download(mv, t->opt.m, np * sizeof *mv);
-	t->net->ops->download(mv + np, t->opt.v, np * sizeof *mv);
-	ex[0] = (struct tensor){ .name = "adam.m", .dtype = DTYPE_F32,
-	    .ndim = 1, .shape = { (int64_t)np }, .data = mv };
-	ex[1] = (struct tensor){ .name = "adam.v", .dtype = DTYPE_F32,
-	    .ndim = 1, .shape = { (int64_t)np }, .data = mv + np };
-	ex[2] = (struct tensor){ .name = "rng.data", .dtype = DTYPE_U8,
-	    .ndim = 1, .shape = { sizeof t->data_rng }, .data = &t->data_rng };
-	common_meta(t, &m);
-	kv_set(&m, "checkpoint.epoch", "%d", t->epoch);
-	kv_set(&m, "adam.t", "%ld", t->opt.t);
-	kv_set(&m, "training.best_val_mean_iou.exact", "%.17g", t->best_miou);
-	model_write(path, t->net, 0, &t->norm, ex, 3, &m);
-	kv_free(&m);
-	free(mv);
-}
-
-/* Restore weights, Adam state, RNG, epoch, history and the best score
- * from DIR/checkpoint.safetensors. */
-static void
-load_checkpoint(struct trainer *t, const char *dir)
-{
-	struct st_file f;
-	const struct tensor *m, *v, *r;
-	const char *s;
-	char path[4096];
-	size_t np;
-
-	ckpt_path(t, dir, path, sizeof path);
-	t->net = model_read(path, t->cfg.train.batch, 1,
-	    nn_ops_get(t->cmd.device), &f, &t->norm);
-	/* the checkpoint holds the architecture; the training settings
-	 * (Adam, schedule, augmentation) come from the config */
-	char *d = unet_arch_diff(&t->net->arch, &t->cfg.model);
-	if (d != NULL)
-		die("%s: its model differs from the one in %s (%s)", path,
-		    t->cmd.config, d);
-	np = t->net->nparams;
-	m = st_find(&f, "adam.m");
-	v = st_find(&f, "adam.v");
-	r = st_find(&f, "rng.data");
-	if (!m || !v || !r || m->dtype != DTYPE_F32 ||
-	    v->dtype != DTYPE_F32 || tensor_numel(m) != np ||
-	    tensor_numel(v) != np || tensor_nbytes(r) != sizeof t->data_rng)
-		die("%s: not a checkpoint (optimizer or RNG state missing or "
-		    "of the wrong size)", path);
-	adam_init(&t->opt, t->net, &t->cfg.train.adam);
-	t->net->ops->upload(t->opt.m, m->data, np * sizeof(float));
-	t->net->ops->upload(t->opt.v, v->data, np * sizeof(float));
-	memcpy(&t->data_rng, r->data, sizeof t->data_rng);
-	if (!(s = st_meta(&f, "checkpoint.epoch")))
-		die("%s: no 'checkpoint.epoch' in the metadata", path);
-	t->epoch = (int)xstrtol(s, 0, 1000000, "checkpoint.epoch");
-	if (!(s = st_meta(&f, "adam.t")))
-		die("%s: no 'adam.t' in the metadata", path);
-	t->opt.t = xstrtol(s, 0, 0x7fffffffffffffffL, "adam.t");
-	if (!(s = st_meta(&f, "training.best_val_mean_iou.exact")))
-		die("%s: no best score in the metadata", path);
-	t->best_miou = xstrtod(s, -1, 2, "best mean IoU");
-	if ((s = st_meta(&f, "training.best_epoch")))
-		t->best_epoch = (int)xstrtol(s, 0, 1000000, "best epoch");
-	if (!(s = st_meta(&f, "class_weights")) ||
-	    !parse_float_array(s, t->class_w, t->cfg.model.classes))
-		die("%s: metadata 'class_weights' is missing or malformed",
-		    path);
-	free(t->history);
-	t->history = xstrdup((s = st_meta(&f, "training.history")) ? s :
-	    "[]");
-	st_free(&f);
-}
 
 // --- one epoch ---------------------------------------------------------------
 
@@ -411,7 +218,7 @@ fill_batch(struct trainer *t, const uint32_t *perm, size_t first, int n,
 		rng_split(epoch_rng, &r, first + j);
 		tile_to_input(t->x + j * px * 3, t->y + j * px,
 		    tileset_tile(&t->train, perm[first + j]), a->input_w,
-		    a->input_h, t->norm.mean, t->norm.std, &t->cfg.augment,
+		    a->input_h, t->s.norm.mean, t->s.norm.std, &t->cfg.augment,
 		    &r);
 	}
 }
@@ -428,7 +235,7 @@ progress(const struct trainer *t, int step, int steps, double loss,
 	if (t->cmd.quiet || t->comm.rank != 0 || (!t->tty && !final))
 		return;
 	fprintf(stderr, "%sepoch %d/%d [%.*s%*s] %d/%d loss %.4f %.2f img/s",
-	    t->tty ? "\r" : "", t->epoch + 1, t->cfg.train.epochs, done,
+	    t->tty ? "\r" : "", t->s.rec.epochs + 1, t->cfg.train.epochs, done,
 	    "==============================", width - done, "", step, steps,
 	    loss, ips);
 	if (final)
@@ -440,6 +247,7 @@ progress(const struct trainer *t, int step, int steps, double loss,
 static double
 train_epoch(struct trainer *t)
 {
+	struct unet *net = t->s.net;
 	int b = t->cfg.train.batch, nr = t->comm.size, n = t->train.n;
 	int steps = n / (b * nr), s;
 	uint32_t *perm = xmalloc_array(n, sizeof *perm);
@@ -448,34 +256,35 @@ train_epoch(struct trainer *t)
 
 	for (int i = 0; i < n; i++)
 		perm[i] = i;
-	rng_shuffle(&t->data_rng, perm, n);
-	rng_split(&t->data_rng, &epoch_rng, (uint64_t)t->epoch);
+	rng_shuffle(&t->s.data_rng, perm, n);
+	rng_split(&t->s.data_rng, &epoch_rng, (uint64_t)t->s.rec.epochs);
 	for (s = 0; s < steps; s++) {
 		size_t first = (size_t)s * b * nr + (size_t)t->comm.rank * b;
 		double sums[2];
 		float lr;
 
 		fill_batch(t, perm, first, b, &epoch_rng);
-		unet_forward_loss(t->net, t->x, t->y, t->class_w, b);
-		sums[0] = t->net->sums[0];
-		sums[1] = t->net->sums[1];
+		unet_forward_loss(net, t->x, t->y, t->s.rec.class_w, b);
+		sums[0] = net->sums[0];
+		sums[1] = net->sums[1];
 		comm_allreduce_sum_f64(sums, 2);
 		double loss = sums[1] > 0 ? sums[0] / sums[1] : 0;
 		if (!isfinite(loss))
 			die("the training loss is %g at epoch %d step %d; "
 			    "stopped (lower the learning rate?)%s%s", loss,
-			    t->epoch + 1, s + 1, t->cmd.ckpt_dir ?
+			    t->s.rec.epochs + 1, s + 1, t->cmd.ckpt_dir ?
 			    "; the last good checkpoint is in " : "",
 			    t->cmd.ckpt_dir ? t->cmd.ckpt_dir : "");
-		unet_zero_grad(t->net);
+		unet_zero_grad(net);
 		/* each rank's share of the global mean: the average over
 		 * ranks then sums the ranks' contributions */
-		comm_grads_begin(t->net->grads, t->net->nparams,
+		comm_grads_begin(net->grads, net->nparams,
 		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)));
-		unet_backward(t->net, sums[1] > 0 ? sums[1] / nr : 1);
+		unet_backward(net, sums[1] > 0 ? sums[1] / nr : 1);
 		comm_grads_end();
-		lr = unet_train_lr(&t->cfg.train, t->epoch + (double)s / steps);
-		adam_step(&t->opt, t->net, lr);
+		lr = unet_train_lr(&t->cfg.train, t->s.rec.epochs +
+		    (double)s / steps);
+		adam_step(&t->s.opt, net, lr);
 		sum += loss;
 		progress(t, s + 1, steps, sum / (s + 1), t0, 0);
 	}
@@ -497,6 +306,7 @@ static void
 validate(struct trainer *t, struct val_result *vr)
 {
 	const struct unet_arch *a = &t->cfg.model;
+	struct unet *net = t->s.net;
 	int k = a->classes, b = t->cfg.train.batch, i, j, c;
 	size_t px = (size_t)a->input_h * a->input_w;
 	float *logits = xmalloc_array(b * px * k, sizeof *logits);
@@ -511,12 +321,12 @@ validate(struct trainer *t, struct val_result *vr)
 		for (n = 0; n < b && i < t->val.n; n++, i += t->comm.size) {
 			tile_to_input(t->x + n * px * 3, t->y + n * px,
 			    tileset_tile(&t->val, i), a->input_w, a->input_h,
-			    t->norm.mean, t->norm.std, NULL, NULL);
+			    t->s.norm.mean, t->s.norm.std, NULL, NULL);
 		}
-		unet_forward_loss(t->net, t->x, t->y, t->class_w, n);
-		sums[0] += t->net->sums[0];
-		sums[1] += t->net->sums[1];
-		t->net->ops->download(logits, t->net->logits,
+		unet_forward_loss(net, t->x, t->y, t->s.rec.class_w, n);
+		sums[0] += net->sums[0];
+		sums[1] += net->sums[1];
+		net->ops->download(logits, net->logits,
 		    n * px * k * sizeof *logits);
 		for (j = 0; j < n * (int)px; j++) {
 			const float *l = logits + (size_t)j * k;
@@ -553,15 +363,15 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
     double lr, double seconds)
 {
 	char rec[512];
-	size_t n = strlen(t->history);
+	size_t n = strlen(t->s.rec.history);
 
 	snprintf(rec, sizeof rec, "{\"epoch\": %d, \"lr\": %.6g, "
 	    "\"train_loss\": %.6f, \"val_loss\": %.6f, "
 	    "\"val_pixel_accuracy\": %.6f, \"val_mean_iou\": %.6f}",
-	    t->epoch, lr, train_loss, vr->loss, vr->acc, vr->miou);
-	t->history = xrealloc(t->history, n + strlen(rec) + 4);
+	    t->s.rec.epochs, lr, train_loss, vr->loss, vr->acc, vr->miou);
+	t->s.rec.history = xrealloc(t->s.rec.history, n + strlen(rec) + 4);
 	/* "[...]" -> "[..., rec]" */
-	snprintf(t->history + n - 1, strlen(rec) + 4, "%s%s]",
+	snprintf(t->s.rec.history + n - 1, strlen(rec) + 4, "%s%s]",
 	    n > 2 ? ", " : "", rec);
 	if (t->log) {
 		rec[strlen(rec) - 1] = '\0';
@@ -575,28 +385,6 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
 }
 
 // --- main --------------------------------------------------------------------
-
-/* Replace T's initial weights and input normalisation by those of the
- * model file PATH, whose architecture must be the config's. */
-static void
-init_from(struct trainer *t, const char *path, const struct nn_ops *ops)
-{
-	struct st_file sf;
-	struct model_info info;
-	struct unet *src = model_read(path, 1, 0, ops, &sf, &info);
-	char *d = unet_arch_diff(&src->arch, &t->net->arch);
-
-	if (d != NULL)
-		die("%s: its architecture differs from the model: section of "
-		    "%s (%s)", path, t->cmd.config, d);
-	float *h = xmalloc_array(src->nparams, sizeof *h);
-	ops->download(h, src->params, src->nparams * sizeof *h);
-	ops->upload(t->net->params, h, src->nparams * sizeof *h);
-	free(h);
-	t->norm = info;
-	unet_free(src);
-	st_free(&sf);
-}
 
 static void
 setup(struct trainer *t)
@@ -627,26 +415,45 @@ setup(struct trainer *t)
 		    t->train.name, t->train.n, t->cfg.train.batch,
 		    t->comm.size);
 
-	t->history = xstrdup("[]");
-	t->best_miou = -1;
+	/* the record of this run; a checkpoint brings back what it had
+	 * learnt: class weights, history, epochs, best score */
+	struct train_record *r = &t->s.rec;
+	r->cw_scheme = t->cfg.train.class_weights;
+	r->cw_max = t->cfg.train.class_weight_max;
+	r->history = xstrdup("[]");
+	r->seed = t->cfg.train.seed;
+	r->batch = t->cfg.train.batch;
+	r->ranks = t->comm.size;
+	r->ntrain = t->train.n;
+	r->nval = t->val.n;
+	r->best_miou = -1;
+	r->meta = &t->cmd.meta;
 	if (t->cmd.resume) {
-		load_checkpoint(t, t->cmd.resume);
+		checkpoint_load(t->cmd.resume, &t->s, &t->cfg.model,
+		    t->cmd.config, t->cfg.train.batch, ops,
+		    &t->cfg.train.adam);
 	} else {
-		class_weights(t);
-		tileset_mean_std(&t->train, t->norm.mean, t->norm.std);
-		t->net = unet_create(&t->cfg.model, t->cfg.train.batch, 1, ops);
+		struct unet *net;
+		uint64_t counts[CLASS_MAX] = { 0 };
+		int k = t->cfg.model.classes;
+		tileset_class_counts(&t->train, k, counts);
+		class_weights(r->class_w, counts, k, r->cw_scheme, r->cw_max);
+		tileset_mean_std(&t->train, t->s.norm.mean, t->s.norm.std);
+		net = t->s.net = unet_create(&t->cfg.model, t->cfg.train.batch,
+		    1, ops);
 		rng_seed(&init, t->cfg.train.seed ^ 0x9e3779b97f4a7c15ULL);
-		unet_init_params(t->net, &init);
+		unet_init_params(net, &init);
 		if (t->cmd.init)
-			init_from(t, t->cmd.init, ops);
+			model_load_weights(net, t->cmd.init, &t->s.norm,
+			    t->cmd.config);
 		/* one set of initial weights for every rank */
-		float *h = xmalloc_array(t->net->nparams, sizeof *h);
-		ops->download(h, t->net->params, t->net->nparams * sizeof *h);
-		comm_bcast(h, t->net->nparams * sizeof *h);
-		ops->upload(t->net->params, h, t->net->nparams * sizeof *h);
+		float *h = xmalloc_array(net->nparams, sizeof *h);
+		ops->download(h, net->params, net->nparams * sizeof *h);
+		comm_bcast(h, net->nparams * sizeof *h);
+		ops->upload(net->params, h, net->nparams * sizeof *h);
 		free(h);
-		adam_init(&t->opt, t->net, &t->cfg.train.adam);
-		rng_seed(&t->data_rng, t->cfg.train.seed);
+		adam_init(&t->s.opt, net, &t->cfg.train.adam);
+		rng_seed(&t->s.data_rng, t->cfg.train.seed);
 	}
 	/* the class table's partial labels (a white cell of unknown type)
 	 * train by the summed probability of their members */
@@ -654,8 +461,9 @@ setup(struct trainer *t)
 	uint32_t sets[256] = { 0 };
 	for (int k = 0; k < ct->npartial; k++)
 		sets[ct->partial[k].index] = ct->partial[k].members;
-	unet_set_partial(t->net, sets);
-	t->net->grad_ready = comm_grads_ready;  /* buckets start in backward */
+	unet_set_partial(t->s.net, sets);
+	/* the gradient buckets start in the backward pass */
+	t->s.net->grad_ready = comm_grads_ready;
 	px = (size_t)t->cfg.model.input_h * t->cfg.model.input_w;
 	t->x = xmalloc_array((size_t)t->cfg.train.batch * px * 3, sizeof *t->x);
 	t->y = xmalloc_array((size_t)t->cfg.train.batch * px, 1);
@@ -674,7 +482,7 @@ setup(struct trainer *t)
 		if (!t->cmd.quiet)
 			fprintf(stderr, "%s: %zu parameters, %d train / %d val "
 			    "tiles, batch %d x %d rank%s, %d epochs%s\n", argv0,
-			    t->net->nparams, t->train.n, t->val.n,
+			    t->s.net->nparams, t->train.n, t->val.n,
 			    t->cfg.train.batch, t->comm.size, t->comm.size > 1 ?
 			    "s" : "", t->cfg.train.epochs, t->cmd.resume ?
 			    ", resumed" : "");
@@ -685,19 +493,20 @@ int
 main(int argc, char **argv)
 {
 	struct trainer t = { 0 };
+	struct train_record *r = &t.s.rec;
 	struct val_result vr;
-	struct kv meta = { 0 };
 
 	parse_cmdline(argc, argv, &t.cmd);
 	comm_init(&argc, &argv, &t.comm);
 	threads_set(t.cmd.threads);
 	setup(&t);
-	if (t.epoch >= t.cfg.train.epochs && t.comm.rank == 0 && !t.cmd.quiet)
+	if (r->epochs >= t.cfg.train.epochs && t.comm.rank == 0 &&
+	    !t.cmd.quiet)
 		warn("the checkpoint has %d epochs already; nothing to do",
-		    t.epoch);
-	while (t.epoch < t.cfg.train.epochs) {
+		    r->epochs);
+	while (r->epochs < t.cfg.train.epochs) {
 		double t0 = now_seconds(), loss;
-		double lr = unet_train_lr(&t.cfg.train, t.epoch);
+		double lr = unet_train_lr(&t.cfg.train, r->epochs);
 
 		loss = train_epoch(&t);
 		validate(&t, &vr);
@@ -705,24 +514,20 @@ main(int argc, char **argv)
 			fprintf(stderr, "%sepoch %d/%d: loss %.4f, val loss "
 			    "%.4f, val pixel accuracy %.4f, val mean IoU "
 			    "%.4f, %.1f s\n", t.tty ? "\r\033[K" : "",
-			    t.epoch + 1, t.cfg.train.epochs, loss, vr.loss,
+			    r->epochs + 1, t.cfg.train.epochs, loss, vr.loss,
 			    vr.acc, vr.miou, now_seconds() - t0);
 		}
-		t.epoch++;
+		r->epochs++;
 		if (t.comm.rank == 0)
 			record_epoch(&t, loss, &vr, lr, now_seconds() - t0);
-		if (vr.miou > t.best_miou) {
-			t.best_miou = vr.miou;
-			t.best_epoch = t.epoch;
-			if (t.comm.rank == 0) {
-				common_meta(&t, &meta);
-				model_write(t.cmd.out, t.net, t.cmd.half,
-				    &t.norm, NULL, 0, &meta);
-				kv_free(&meta);
-			}
+		if (vr.miou > r->best_miou) {
+			r->best_miou = vr.miou;
+			r->best_epoch = r->epochs;
+			if (t.comm.rank == 0)
+				model_save(t.cmd.out, &t.s, t.cmd.half);
 		}
 		if (t.cmd.ckpt_dir && t.comm.rank == 0)
-			save_checkpoint(&t);
+			checkpoint_save(t.cmd.ckpt_dir, &t.s);
 	}
 	if (t.log && fclose(t.log) != 0)
 		die("%s: write error:", t.cmd.log);

@@ -22,7 +22,7 @@
  *
  * Weights are kept in the GEMM-ready layout: 3x3 conv [3][3][Cin][Cout]
  * (HWIO), 1x1 conv [Cin][Cout], transposed conv [Cin][2][2][Cout].
- * lib/nn/unet.c converts to PyTorch's layouts at save and load.
+ * lib/model.c converts to PyTorch's layouts at save and load.
  *
  * Pointers are backend memory (host memory for the CPU backend, device
  * memory for a CUDA one).  The backend is chosen once, by nn_ops_get(), and

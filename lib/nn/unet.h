@@ -1,6 +1,5 @@
 /*
- * unet.h - the U-Net: parameters, activations, forward, backward and
- * model files (the optimizer is nn/adam.h).
+ * unet.h - the U-Net: parameters, activations, forward and backward.
  *
  * Architecture (struct unet_arch, config.h): for each level l of widths[],
  * convs 3x3 convs (each followed by the optional GroupNorm and the
@@ -38,10 +37,7 @@
  *	unet_backward(net, unet_loss_wsum(net));  // or the all-ranks sum
  *	adam_step(&opt, net, lr);
  *
- * A checkpoint is unet_export() of net->params (prefix ""), opt.m
- * ("adam.m.") and opt.v ("adam.v."), written with st_write() together with
- * opt.t and the struct rng words as metadata; unet_import() with the same
- * prefixes restores it.
+ * Model files and checkpoints are lib/model.h; the optimizer nn/adam.h.
  */
 #ifndef SMEARSEG_NN_UNET_H
 #define SMEARSEG_NN_UNET_H
@@ -50,7 +46,6 @@
 #include <stdint.h>
 
 #include "rng.h"
-#include "safetensors.h"
 #include "nn/config.h"
 #include "nn/ops.h"
 
@@ -131,8 +126,9 @@ void unet_forward(struct unet *net, const float *x, int B);
 /* Softmax of the last forward pass, downloaded to host PROBS (B,H,W,K). */
 void unet_probs(struct unet *net, float *probs);
 /* Forward pass and loss for host X (B,H,W,Cin), LABELS (B,H,W; class
- * index, a partial label set by unet_set_partial, or 255 = ignore) and CLASS_W (K; NULL = all ones).  Returns the
- * weighted mean cross-entropy (loss.c), 0 if no pixel is scored. */
+ * index, a partial label set by unet_set_partial, or 255 = ignore) and
+ * CLASS_W (K; NULL = all ones).  Returns the weighted mean cross-entropy
+ * (loss.c), 0 if no pixel is scored. */
 float unet_forward_loss(struct unet *net, const float *x,
     const uint8_t *labels, const float *class_w, int B);
 /* Partial labels for the loss: label value V (K..254) stands for any
@@ -152,33 +148,5 @@ void unet_zero_grad(struct unet *net);
  * over all ranks (or micro-batches) so that the result equals one big
  * batch. */
 void unet_backward(struct unet *net, double wsum);
-
-// --- files ------------------------------------------------------------------
-
-/* BUF (net->params, net->grads, an Adam moment: nparams floats of
- * backend memory) as nptab host tensors in PyTorch's layouts, named
- * PREFIX + the ptab name ("" for the parameters themselves, e.g.
- * "adam.m." in a checkpoint).  Free with unet_tensors_free(). */
-struct tensor *unet_export(const struct unet *net, const float *buf,
-    const char *prefix);
-void unet_tensors_free(const struct unet *net, struct tensor *t);
-/* The parameters themselves: unet_export(net, net->params, "") except
- * that the names point into ptab, so free each t[i].data and t only. */
-struct tensor *unet_params_export(const struct unet *net);
-/* Fill BUF from F's tensors named PREFIX + each ptab name; dies naming
- * FNAME if one is missing or is not F32 of the expected shape. */
-void unet_import(struct unet *net, float *buf, const struct st_file *f,
-    const char *fname, const char *prefix);
-/* unet_import(net, net->params, f, fname, ""). */
-void unet_params_import(struct unet *net, const struct st_file *f,
-    const char *fname);
-/* The architecture of model file F (named FNAME), from its "unet.config"
- * metadata (unet_arch_yaml()'s text). */
-void unet_model_arch(struct unet_arch *arch, const struct st_file *f,
-    const char *fname);
-/* Write the parameters and the "unet.config" metadata (plus NMETA more
- * pairs) to PATH atomically. */
-void unet_save(const struct unet *net, const char *path,
-    char *const *meta_key, char *const *meta_val, int nmeta);
 
 #endif

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "safetensors.h"
 #include "util.h"
 #include "nn/adam.h"
@@ -98,7 +99,7 @@ compare_params(const char *stage, struct unet *net, const float *buf,
     const struct st_file *f, const char *fname, const char *prefix,
     double atol)
 {
-	struct tensor *c = unet_export(net, buf, "");
+	struct tensor *c = model_export(net, buf, "");
 	char name[96];
 
 	for (int i = 0; i < net->nptab; i++) {
@@ -108,7 +109,7 @@ compare_params(const char *stage, struct unet *net, const float *buf,
 		snprintf(name, sizeof(name), "%s %s", stage, p->name);
 		compare(name, c[i].data, t->data, p->n, atol);
 	}
-	unet_tensors_free(net, c);
+	model_tensors_free(net, c);
 }
 
 static void
@@ -121,7 +122,7 @@ golden(const char *fname, const char *yaml_path)
 	struct adam opt;
 
 	st_read(fname, &f);
-	unet_model_arch(&cfg, &f, fname);
+	model_arch(&cfg, &f, fname);
 	if (yaml_path != NULL) {
 		// the fixture must be of the architecture the repo ships
 		unet_config_load(&ref, yaml_path, NULL);
@@ -146,7 +147,7 @@ golden(const char *fname, const char *yaml_path)
 
 	net = unet_create(&cfg, B, 1, ops);
 	float *h = xmalloc_array(npx * K, sizeof(float));
-	unet_import(net, net->params, &f, fname, "");
+	model_import(net, net->params, &f, fname, "");
 	printf("# %s: %zu parameters, norm %s\n", fname, net->nparams,
 	    unet_norm_name(cfg.norm));
 
@@ -158,7 +159,7 @@ golden(const char *fname, const char *yaml_path)
 
 	// an inference network (ping-pong activation buffers) agrees
 	struct unet *inf = unet_create(&cfg, B, 0, ops);
-	unet_import(inf, inf->params, &f, fname, "");
+	model_import(inf, inf->params, &f, fname, "");
 	unet_forward(inf, x->data, B);
 	ops->download(h, inf->logits, npx * K * sizeof(float));
 	compare("logits, inference network", h, logits->data, npx * K, -1);

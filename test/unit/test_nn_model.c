@@ -1,14 +1,16 @@
 /*
  * test_nn_model.c - model-level properties of the U-Net engine: config
- * parsing and its errors, the learning-rate schedule, parameter counts,
- * model files, and the data-parallel identity.
+ * parsing and its errors, the architecture's text and comparison, the
+ * learning-rate schedule, parameter counts, model files and checkpoints,
+ * class weights, and the data-parallel identity.
  *
  * The identity is the one unet_backward()'s WSUM argument exists for: a
  * batch of 2 must give the same gradient as two batches of 1 whose
  * backward passes divide by the weight sum of both (what an MPI run on 2
  * ranks does after an allreduce of the weight sums).  Config errors are
  * checked in a child process, as die() exits: the status must be 1 and the
- * one line on standard error must name the file, line and key.
+ * one line on standard error must name the file, line and key.  The
+ * tests run from the top of the tree (share/ holds the class table).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,36 +19,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "classweights.h"
+#include "model.h"
 #include "rng.h"
 #include "safetensors.h"
 #include "util.h"
+#include "nn/adam.h"
 #include "nn/config.h"
 #include "nn/unet.h"
 #include "tap.h"
 
 // --- config -----------------------------------------------------------------
 
-/* Load config TEXT (named "bad.yaml"; with ARCH as a model file's
- * architecture) in a child; 1 if it dies with status 1 and a message
- * containing WANT. */
+/* Run FN(ARG) in a child; 1 if it dies with status 1 and a message
+ * containing WANT (WHAT names the check). */
 static int
-load_fails(int arch, const char *text, const char *want)
+dies(void (*fn)(const void *), const void *arg, const char *what,
+    const char *want)
 {
 	int fd[2], status;
 	char msg[512] = "";
 	ssize_t n, got = 0;
 	pid_t pid;
 
+	fflush(stdout);
 	if (pipe(fd) != 0 || (pid = fork()) < 0)
 		die("pipe/fork:");
 	if (pid == 0) {
-		struct unet_config c;
 		dup2(fd[1], 2);
 		close(fd[0]);
-		if (arch)
-			unet_arch_load(&c.model, "bad.yaml", text);
-		else
-			unet_config_load(&c, "bad.yaml", text);
+		fn(arg);
 		_exit(0);
 	}
 	close(fd[1]);
@@ -57,13 +59,30 @@ load_fails(int arch, const char *text, const char *want)
 	waitpid(pid, &status, 0);
 	msg[strcspn(msg, "\n")] = '\0';
 	return tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-	    strstr(msg, want) != NULL, "config error: '%s'", msg);
+	    strstr(msg, want) != NULL, "%s: '%s'", what, msg);
 }
 
+static void
+load_config(const void *text)
+{
+	struct unet_config c;
+
+	unet_config_load(&c, "bad.yaml", text);
+}
+
+static void
+load_arch(const void *text)
+{
+	struct unet_arch a;
+
+	unet_arch_load(&a, "bad.yaml", text);
+}
+
+/* Loading config TEXT (named "bad.yaml") dies naming WANT. */
 static int
 config_fails(const char *text, const char *want)
 {
-	return load_fails(0, text, want);
+	return dies(load_config, text, "config error", want);
 }
 
 static void
@@ -148,9 +167,10 @@ test_arch(void)
 	tap_ok(memcmp(&a, &c.model, sizeof(a)) == 0,
 	    "unet_arch_yaml() reads back to the same architecture");
 	free(y);
-	load_fails(1, "model:\n  widths: [4]\ntrain:\n  lr: 1\n",
-	    "bad.yaml:3: unknown key 'train'");
-	load_fails(1, "model:\n  input_size: 18\n  widths: [4, 8]\n",
+	dies(load_arch, "model:\n  widths: [4]\ntrain:\n  lr: 1\n",
+	    "architecture error", "bad.yaml:3: unknown key 'train'");
+	dies(load_arch, "model:\n  input_size: 18\n  widths: [4, 8]\n",
+	    "architecture error",
 	    "bad.yaml:2: input_size: 18 is not a multiple of 2^2");
 
 	// the first key that differs, with both values
@@ -201,31 +221,46 @@ test_param_count(void)
 	unet_free(net);
 }
 
+/* A scratch directory for files. */
+static const char *
+scratch(void)
+{
+	static char dir[512];
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	if (dir[0] == '\0') {
+		snprintf(dir, sizeof(dir), "%s/test_nn_model.XXXXXX", tmp);
+		if (mkdtemp(dir) == NULL)
+			die("mkdtemp %s:", dir);
+	}
+	return dir;
+}
+
 static void
 test_save_load(void)
 {
 	struct unet_config c;
 	struct unet_arch c2;
 	struct unet *net, *net2;
+	struct model_info info = { { 200, 180.5f, 210 }, { 30, 40, 25.25f } };
+	struct model_info info2;
+	struct kv meta = { 0 };
 	struct st_file f;
 	struct rng r;
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char dir[512], path[600];
-	char *k[] = { "note" }, *v[] = { "kept" };
+	char path[600];
 
-	snprintf(dir, sizeof(dir), "%s/test_nn_model.XXXXXX", tmp);
-	if (mkdtemp(dir) == NULL)
-		die("mkdtemp %s:", dir);
-	snprintf(path, sizeof(path), "%s/m.safetensors", dir);
+	snprintf(path, sizeof(path), "%s/m.safetensors", scratch());
 	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
 	c.model.norm = UNET_NORM_GROUP, c.model.groups = 2;
 	rng_seed(&r, 5);
 	net = unet_create(&c.model, 1, 0, NULL);
 	unet_init_params(net, &r);
-	unet_save(net, path, k, v, 1);
+	kv_set(&meta, "note", "kept");
+	model_write(path, net, 0, &info, NULL, 0, &meta);
+	kv_free(&meta);
 
 	st_read(path, &f);
-	unet_model_arch(&c2, &f, path);
+	model_arch(&c2, &f, path);
 	tap_ok(memcmp(&c2, &c.model, sizeof(c2)) == 0,
 	    "model file: the architecture comes back from 'unet.config'");
 	tap_ok(st_meta(&f, "note") && !strcmp(st_meta(&f, "note"), "kept"),
@@ -236,16 +271,134 @@ test_save_load(void)
 	    w->shape[2] == 3 && u && u->shape[0] == 8 && u->shape[1] == 4 &&
 	    u->shape[2] == 2, "model file: PyTorch shapes [out,in,3,3], "
 	    "[in,out,2,2]");
-	net2 = unet_create(&c2, 1, 0, NULL);
-	unet_import(net2, net2->params, &f, path, "");
+	st_free(&f);
+	net2 = model_read(path, 1, 0, NULL, &f, &info2);
 	tap_ok(net2->nparams == net->nparams && !memcmp(net->params,
 	    net2->params, net->nparams * sizeof(float)),
 	    "model file: %zu parameters round-trip bit for bit", net->nparams);
+	tap_ok(memcmp(&info, &info2, sizeof(info)) == 0,
+	    "model file: the input normalisation round-trips exactly");
 	st_free(&f);
 	unet_free(net);
 	unet_free(net2);
 	remove(path);
-	rmdir(dir);
+}
+
+/* Fill the N floats at backend buffer BUF of NET with draws from R. */
+static void
+fill(struct unet *net, float *buf, size_t n, struct rng *r)
+{
+	float *h = xmalloc_array(n, sizeof(float));
+
+	for (size_t i = 0; i < n; i++)
+		h[i] = rng_normal(r);
+	net->ops->upload(buf, h, n * sizeof(float));
+	free(h);
+}
+
+static const struct adam_settings test_adam = { 0.9f, 0.999f, 1e-8f, 0 };
+
+static void
+load_other_arch(const void *dir)
+{
+	struct unet_config c;
+	struct train_state s = { 0 };
+
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	c.model.bottleneck = 8;
+	checkpoint_load(dir, &s, &c.model, "other.yaml", 1, NULL, &test_adam);
+}
+
+static void
+test_checkpoint(void)
+{
+	struct unet_config c;
+	struct train_state s = { 0 }, s2 = { 0 };
+	struct kv meta = { 0 };
+	struct rng r;
+	size_t np;
+	const char *dir = scratch();
+
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	rng_seed(&r, 11);
+	s.net = unet_create(&c.model, 2, 1, NULL);
+	np = s.net->nparams;
+	unet_init_params(s.net, &r);
+	adam_init(&s.opt, s.net, &test_adam);
+	fill(s.net, s.opt.m, np, &r);
+	fill(s.net, s.opt.v, np, &r);
+	s.opt.t = 42;
+	rng_seed(&s.data_rng, 77);
+	rng_u64(&s.data_rng);
+	s.norm = (struct model_info){ { 1, 2, 3 }, { 4, 5, 6 } };
+	for (int k = 0; k < c.model.classes; k++)
+		s.rec.class_w[k] = 0.1f + k / 3.0f;
+	s.rec.history = xstrdup("[{\"epoch\": 1, \"val_mean_iou\": 0.1}, "
+	    "{\"epoch\": 2, \"val_mean_iou\": 0.2}]");
+	s.rec.epochs = 2, s.rec.best_epoch = 2, s.rec.best_miou = 0.2 / 3;
+	s.rec.seed = 5, s.rec.batch = 2, s.rec.ranks = 1;
+	kv_set(&meta, "dataset", "tiny");
+	s.rec.meta = &meta;
+	checkpoint_save(dir, &s);
+
+	s2.rec.history = xstrdup("[]");
+	checkpoint_load(dir, &s2, &c.model, "share/unet-tiny.yaml", 2, NULL,
+	    &test_adam);
+	tap_ok(s2.net->nparams == np && !memcmp(s.net->params,
+	    s2.net->params, np * sizeof(float)) && !memcmp(s.opt.m,
+	    s2.opt.m, np * sizeof(float)) && !memcmp(s.opt.v, s2.opt.v,
+	    np * sizeof(float)) && s2.opt.t == 42 && s2.net->grads != NULL,
+	    "checkpoint: parameters, Adam moments and step come back");
+	tap_ok(memcmp(&s.data_rng, &s2.data_rng, sizeof(s.data_rng)) == 0 &&
+	    memcmp(&s.norm, &s2.norm, sizeof(s.norm)) == 0,
+	    "checkpoint: the data-order RNG and the normalisation come back");
+	tap_ok(memcmp(s.rec.class_w, s2.rec.class_w,
+	    c.model.classes * sizeof(float)) == 0 &&
+	    strcmp(s.rec.history, s2.rec.history) == 0 &&
+	    s2.rec.epochs == 2 && s2.rec.best_epoch == 2 &&
+	    s2.rec.best_miou == s.rec.best_miou,
+	    "checkpoint: class weights, history, epochs and best score "
+	    "come back exactly");
+	dies(load_other_arch, dir, "checkpoint of another architecture",
+	    "checkpoint.safetensors: its model differs from the one in "
+	    "other.yaml (bottleneck: 16 against 8)");
+	tap_ok(model_meta_key_free("dataset") &&
+	    !model_meta_key_free("training.epochs") &&
+	    !model_meta_key_free("adam.t") && !model_meta_key_free("classes"),
+	    "metadata keys of the project's own are not the user's");
+
+	adam_free(&s.opt, s.net);
+	adam_free(&s2.opt, s2.net);
+	unet_free(s.net);
+	unet_free(s2.net);
+	free(s.rec.history);
+	free(s2.rec.history);
+	kv_free(&meta);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/checkpoint.safetensors", dir);
+	remove(path);
+}
+
+static void
+test_class_weights(void)
+{
+	/* frequencies 0.5, 0.25, 0.125, 0.125, 0: median 0.1875 */
+	uint64_t counts[5] = { 400, 200, 100, 100, 0 };
+	float w[5];
+
+	class_weights(w, counts, 5, UNET_CW_MEDIAN_FREQ, 10);
+	tap_ok(tap_close(w[0], 0.375, 0, 1e-6) &&
+	    tap_close(w[1], 0.75, 0, 1e-6) && tap_close(w[2], 1.5, 0, 1e-6) &&
+	    tap_close(w[3], 1.5, 0, 1e-6) && w[4] == 10,
+	    "class weights: median frequency / frequency, absent class max");
+	class_weights(w, counts, 5, UNET_CW_MEDIAN_FREQ, 2);
+	tap_ok(w[0] == 0.5f && w[2] == 1.5f && w[4] == 2,
+	    "class weights: clipped to [1/max, max]");
+	class_weights(w, counts, 5, UNET_CW_INV_SQRT_FREQ, 10);
+	tap_ok(tap_close(w[1], sqrt(0.75), 0, 1e-6),
+	    "class weights: inv_sqrt_freq is the square root");
+	class_weights(w, counts, 5, UNET_CW_NONE, 10);
+	tap_ok(w[0] == 1 && w[4] == 1, "class weights: none gives 1");
 }
 
 // --- data-parallel identity -------------------------------------------------
@@ -310,11 +463,15 @@ int
 main(int argc, char **argv)
 {
 	setprogname(argv[0]);
+	setenv("SMEARSEG_SHARE", "share", 0);   /* the class table */
 	test_config();
 	test_schedule();
 	test_arch();
 	test_param_count();
 	test_save_load();
+	test_checkpoint();
+	test_class_weights();
 	test_split_batch();
+	rmdir(scratch());
 	return tap_done();
 }
