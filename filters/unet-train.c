@@ -34,6 +34,7 @@
 #include "classweights.h"
 #include "cli.h"
 #include "comm.h"
+#include "history.h"
 #include "metrics.h"
 #include "model.h"
 #include "nn/adam.h"
@@ -357,31 +358,22 @@ validate(struct trainer *t, struct val_result *vr)
 	free(logits);
 }
 
-/* Append one epoch record to the history (and the log). */
+/* Append the epoch just done to the history and the log. */
 static void
 record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
     double lr, double seconds)
 {
-	char rec[512];
-	size_t n = strlen(t->s.rec.history);
+	struct train_record *r = &t->s.rec;
+	struct epoch_record e = { .epoch = r->epochs, .lr = lr,
+	    .train_loss = train_loss, .val_loss = vr->loss, .val_acc = vr->acc,
+	    .val_miou = vr->miou, .seconds = seconds,
+	    .tiles_per_s = t->train_rate, .ranks = t->comm.size };
+	char *h = history_append(r->history, &e);
 
-	snprintf(rec, sizeof rec, "{\"epoch\": %d, \"lr\": %.6g, "
-	    "\"train_loss\": %.6f, \"val_loss\": %.6f, "
-	    "\"val_pixel_accuracy\": %.6f, \"val_mean_iou\": %.6f}",
-	    t->s.rec.epochs, lr, train_loss, vr->loss, vr->acc, vr->miou);
-	t->s.rec.history = xrealloc(t->s.rec.history, n + strlen(rec) + 4);
-	/* "[...]" -> "[..., rec]" */
-	snprintf(t->s.rec.history + n - 1, strlen(rec) + 4, "%s%s]",
-	    n > 2 ? ", " : "", rec);
-	if (t->log) {
-		rec[strlen(rec) - 1] = '\0';
-		fprintf(t->log, "%s, \"seconds\": %.3f, "
-		    "\"train_tiles_per_s\": %.3f, \"ranks\": %d}\n", rec,
-		    seconds, t->train_rate, t->comm.size);
-		fflush(t->log);
-		if (ferror(t->log))
-			die("%s: write error:", t->cmd.log);
-	}
+	free(r->history);
+	r->history = h;
+	if (t->log)
+		history_log(t->log, t->cmd.log, &e);
 }
 
 // --- main --------------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "classes.h"
+#include "history.h"
 #include "util.h"
 
 void
@@ -510,9 +511,10 @@ checkpoint_load(const char *dir, struct train_state *s,
 	    !parse_float_array(val, r->class_w, s->net->arch.classes))
 		die("%s: metadata 'class_weights' is missing or malformed",
 		    path);
+	val = st_meta(&f, "training.history");
+	history_check(val ? val : "[]", path);
 	free(r->history);
-	r->history = xstrdup((val = st_meta(&f, "training.history")) ? val :
-	    "[]");
+	r->history = xstrdup(val ? val : "[]");
 	st_free(&f);
 	free(path);
 }

@@ -98,7 +98,7 @@ struct train_record {
 	float class_w[CLASS_MAX];       /* the loss's class weights */
 	enum unet_cw cw_scheme;         /* how they were made ... */
 	float cw_max;                   /* ... and clipped */
-	char *history;                  /* JSON array, an object per epoch */
+	char *history;                  /* JSON array text (history.h) */
 	int epochs;                     /* completed */
 	uint64_t seed;
 	int batch, ranks;               /* a step: batch tiles on each rank */

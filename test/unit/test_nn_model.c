@@ -2,7 +2,8 @@
  * test_nn_model.c - model-level properties of the U-Net engine: config
  * parsing and its errors, the architecture's text and comparison, the
  * learning-rate schedule, parameter counts, model files and checkpoints,
- * class weights, and the data-parallel identity.
+ * the training history and log, class weights, and the data-parallel
+ * identity.
  *
  * The identity is the one unet_backward()'s WSUM argument exists for: a
  * batch of 2 must give the same gradient as two batches of 1 whose
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "classweights.h"
+#include "history.h"
 #include "model.h"
 #include "rng.h"
 #include "safetensors.h"
@@ -380,6 +382,71 @@ test_checkpoint(void)
 }
 
 static void
+load_bad_history(const void *dir)
+{
+	struct unet_config c;
+	struct train_state s = { 0 };
+
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	checkpoint_load(dir, &s, &c.model, "tiny.yaml", 1, NULL, &test_adam);
+}
+
+/* The history and the log: jansson's text of the numbers as printf
+ * rounds them, and the same text again after a parse (a resumed run). */
+static void
+test_history(void)
+{
+	struct epoch_record e = { .epoch = 1, .lr = 1e-5f, .train_loss = 0.5,
+	    .val_loss = 1.23456789, .val_acc = 0.6149904, .val_miou = NAN,
+	    .seconds = 2, .tiles_per_s = 12.3456, .ranks = 2 };
+	const char *want1 = "[{\"epoch\": 1, \"lr\": 1e-5, \"train_loss\": "
+	    "0.5, \"val_loss\": 1.234568, \"val_pixel_accuracy\": 0.61499, "
+	    "\"val_mean_iou\": null}]";
+	char *h1 = history_append("[]", &e), *h2;
+
+	tap_ok(strcmp(h1, want1) == 0, "history: %s", h1);
+	e.epoch = 2, e.lr = 0.00271448, e.val_miou = 0;
+	h2 = history_append(h1, &e);
+	tap_ok(strncmp(h2, h1, strlen(h1) - 1) == 0 && strcmp(h2 + strlen(h1)
+	    - 1, ", {\"epoch\": 2, \"lr\": 0.00271448, \"train_loss\": 0.5, "
+	    "\"val_loss\": 1.234568, \"val_pixel_accuracy\": 0.61499, "
+	    "\"val_mean_iou\": 0.0}]") == 0,
+	    "history: an epoch appended, the first one's text unchanged");
+
+	char *buf;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	history_log(f, "log", &e);
+	fclose(f);
+	tap_ok(strcmp(buf, "{\"epoch\": 2, \"lr\": 0.00271448, \"train_loss\": "
+	    "0.5, \"val_loss\": 1.234568, \"val_pixel_accuracy\": 0.61499, "
+	    "\"val_mean_iou\": 0.0, \"seconds\": 2.0, \"train_tiles_per_s\": "
+	    "12.346, \"ranks\": 2}\n") == 0, "log line: %s", buf);
+	free(buf);
+	free(h1);
+	free(h2);
+
+	// a checkpoint whose history is not a JSON array
+	const char *dir = scratch();
+	struct unet_config c;
+	struct train_state s = { 0 };
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	s.net = unet_create(&c.model, 1, 1, NULL);
+	adam_init(&s.opt, s.net, &test_adam);
+	s.norm = (struct model_info){ { 1, 2, 3 }, { 4, 5, 6 } };
+	s.rec.history = "{\"epoch\": 1}";
+	checkpoint_save(dir, &s);
+	dies(load_bad_history, dir, "checkpoint with a bad history",
+	    "checkpoint.safetensors: metadata 'training.history' is not a "
+	    "JSON array");
+	adam_free(&s.opt, s.net);
+	unet_free(s.net);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/checkpoint.safetensors", dir);
+	remove(path);
+}
+
+static void
 test_class_weights(void)
 {
 	/* frequencies 0.5, 0.25, 0.125, 0.125, 0: median 0.1875 */
@@ -470,6 +537,7 @@ main(int argc, char **argv)
 	test_param_count();
 	test_save_load();
 	test_checkpoint();
+	test_history();
 	test_class_weights();
 	test_split_batch();
 	rmdir(scratch());
