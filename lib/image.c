@@ -162,6 +162,57 @@ header_kind(const struct pam *p)
 	return 0;
 }
 
+/* Image formats that are not Netpbm, by their first bytes, with the
+ * converter that turns each into Netpbm. */
+static const struct foreign {
+	const char *magic;
+	size_t len;
+	const char *name, *decoder;
+} foreign[] = {
+	{ "\xff\xd8\xff", 3, "JPEG", "jpegtopnm" },
+	{ "\x89PNG", 4, "PNG", "pngtopam" },
+	{ "BM", 2, "BMP", "bmptopnm" },
+	{ "II*\0", 4, "TIFF", "tifftopnm" },
+	{ "MM\0*", 4, "TIFF", "tifftopnm" },
+	{ "GIF8", 4, "GIF", "giftopnm" },
+};
+
+/* Look at the first bytes of the next image in R.  A Netpbm image begins
+ * with 'P': then put the byte back and return.  Anything else is not
+ * Netpbm, and the magic numbers of the common photo formats get their own
+ * message, which names the converter. */
+static void
+check_magic(struct img_reader *r)
+{
+	unsigned char b[4];
+	char where[PATH_MAX + 32];
+	size_t n = 0, i;
+	int c;
+
+	if ((c = getc(r->f)) == 'P' || c == EOF) {
+		if (c != EOF)
+			ungetc(c, r->f);
+		return;
+	}
+	b[n++] = (unsigned char)c;
+	while (n < sizeof b && (c = getc(r->f)) != EOF)
+		b[n++] = (unsigned char)c;
+	if (r->count == 0)
+		snprintf(where, sizeof where, "%s", r->name);
+	else
+		snprintf(where, sizeof where, "%s: image %d", r->name,
+		    r->count + 1);
+	for (i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+		if (n >= foreign[i].len &&
+		    memcmp(b, foreign[i].magic, foreign[i].len) == 0)
+			die("%s: looks like a %s file: decode it with %s, or "
+			    "use smear-segment", where, foreign[i].name,
+			    foreign[i].decoder);
+	die("%s: image %d: unreadable or truncated (bad magic number "
+	    "0x%02x%02x, not a Netpbm image)", r->name, r->count + 1, b[0],
+	    n > 1 ? b[1] : 0);
+}
+
 /* "PGM", "PPM", "PBM" or "PAM TUPLTYPE depth N", for messages. */
 static const char *
 header_name(const struct pam *p, char *buf, size_t n)
@@ -251,6 +302,7 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 			die("%s: empty stream, expected a Netpbm image", r->name);
 		return 0;
 	}
+	check_magic(r);
 	memset(&p, 0, sizeof p);
 	p.comment_p = &comment;
 	r->count++;

@@ -18,7 +18,9 @@
  * comment lines "# key: value", which Netpbm tools ignore.
  *
  * Every error is one line naming the file and, in a stream, the image
- * number: "prog: tiles.pam: image 3: truncated (...)".
+ * number: "prog: tiles.pam: image 3: truncated (...)".  A JPEG, PNG, BMP,
+ * TIFF or GIF file is told by its magic number, and the message names the
+ * Netpbm converter that decodes it.
  */
 #ifndef SMEARSEG_IMAGE_H
 #define SMEARSEG_IMAGE_H

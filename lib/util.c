@@ -6,6 +6,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -161,13 +163,18 @@ display_name(const char *path)
 FILE *
 xfopen(const char *path, const char *mode)
 {
+	struct stat st;
 	FILE *f;
 
 	if (path == NULL || strcmp(path, "-") == 0)
-		return mode[0] == 'r' ? stdin : stdout;
-	f = fopen(path, mode);
-	if (f == NULL)
+		f = mode[0] == 'r' ? stdin : stdout;
+	else if ((f = fopen(path, mode)) == NULL)
 		die("%s:", path);
+	/* fopen() opens a directory for reading, and reads then fail */
+	if (mode[0] == 'r' && fstat(fileno(f), &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		die("%s: is a directory, expected a file",
+		    display_name(path));
 	return f;
 }
 

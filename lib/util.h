@@ -42,7 +42,8 @@ long xstrtol(const char *s, long min, long max, const char *what);
 double xstrtod(const char *s, double min, double max, const char *what);
 
 /* Open PATH; "-" or NULL means stdin (mode "r...") or stdout (mode "w...").
- * Dies with "PATH:" + strerror on failure. */
+ * Dies with "PATH:" + strerror on failure, and with "PATH: is a
+ * directory" when a directory is opened for reading. */
 FILE *xfopen(const char *path, const char *mode);
 /* The display name of PATH for messages: "<stdin>" for "-" or NULL. */
 const char *display_name(const char *path);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # This script tests: the shared Netpbm readers (lib/image.c), through
 #   colorize and seg-eval, which read class maps, photos and tiles
-# Also requires: netpbm (pgmmake, ppmmake)
+# Also requires: netpbm (pgmmake, ppmmake, pnmtojpeg, pamtopng, ppmtobmp,
+#   pamtotiff), cell-count, unet-infer
 
 load test_helper
 
@@ -89,4 +90,42 @@ tile_header() { # W H [TUPLTYPE] [DEPTH] [MAXVAL]
 	ppmmake red 5 3 >"$BATS_TEST_TMPDIR/c.ppm"
 	run --separate-stderr colorize -o "$BATS_TEST_TMPDIR/c.ppm" "$F/pred.pgm"
 	assert_fails_cleanly "c.ppm: image 1 is 5x3, its class map is 4x3"
+}
+
+# A photo format where Netpbm is read: one line that names the format and
+# the converter, from every reader (class maps, photos, both as files and
+# on standard input).
+@test "reader: JPEG, PNG, BMP and TIFF files are recognised by their magic" {
+	d=$BATS_TEST_TMPDIR
+	ppmmake '#c08080' 8 6 >"$d/p.ppm"
+	pnmtojpeg "$d/p.ppm" >"$d/p.jpg"
+	pamtopng "$d/p.ppm" >"$d/p.png"
+	ppmtobmp "$d/p.ppm" >"$d/p.bmp" 2>/dev/null
+	pamtotiff "$d/p.ppm" >"$d/p.tif" 2>/dev/null
+	for x in "jpg JPEG jpegtopnm" "png PNG pngtopam" "bmp BMP bmptopnm" \
+	    "tif TIFF tifftopnm"; do
+		set -- $x
+		run --separate-stderr colorize "$d/p.$1"
+		assert_fails_cleanly "colorize: $d/p.$1: looks like a $2 file: decode it with $3, or use smear-segment"
+		run --separate-stderr cell-count "$d/p.$1"
+		assert_fails_cleanly "cell-count: $d/p.$1: looks like a $2 file"
+	done
+}
+
+@test "reader: a JPEG after the first image of a stream" {
+	ppmmake red 4 3 >"$BATS_TEST_TMPDIR/c.ppm"
+	pnmtojpeg "$BATS_TEST_TMPDIR/c.ppm" >"$BATS_TEST_TMPDIR/c.jpg"
+	cat "$F/pred.pgm" "$BATS_TEST_TMPDIR/c.jpg" >"$BATS_TEST_TMPDIR/s.pgm"
+	run --separate-stderr colorize "$BATS_TEST_TMPDIR/s.pgm"
+	assert_fails_cleanly "s.pgm: image 2: looks like a JPEG file"
+}
+
+@test "reader: a directory given as a file" {
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	run --separate-stderr colorize "$BATS_TEST_TMPDIR/dir"
+	assert_fails_cleanly "colorize: $BATS_TEST_TMPDIR/dir: is a directory, expected a file"
+	run --separate-stderr cell-count <"$BATS_TEST_TMPDIR/dir"
+	assert_fails_cleanly "cell-count: <stdin>: is a directory, expected a file"
+	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/dir" "$F/pred.pgm"
+	assert_fails_cleanly "unet-infer: $BATS_TEST_TMPDIR/dir: is a directory, expected a file"
 }
