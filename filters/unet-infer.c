@@ -31,6 +31,7 @@
 #include "image.h"
 #include "model.h"
 #include "npy.h"
+#include "paths.h"
 #include "threads.h"
 #include "util.h"
 
@@ -41,15 +42,16 @@ struct cmdline {
 
 static const struct cli_info info = {
 	"unet-infer",
-	"-m model [-b batch] [-j threads] [-O overlap] [-p probs.npy] [-t]\n"
+	"[-m model] [-b batch] [-j threads] [-O overlap] [-p probs.npy] [-t]\n"
 	"       [file]",
 	"Segment images (PPM, or RGB_LABEL tiles) with a trained U-Net; writes\n"
 	"one PGM class map per image.  Images larger than the model's input\n"
 	"are segmented in overlapping windows whose probabilities are blended.\n"
 	"\n"
-	"  -m, --model FILE     the model (safetensors, from unet-train)\n"
+	"  -m, --model FILE     the model (safetensors, from unet-train;\n"
+	"                       default: the shipped models/default.safetensors)\n"
 	"  -b, --batch B        windows per forward pass (default 8)\n"
-	"  -j, --threads T      CPU threads (default 1)\n"
+	"  -j, --threads T      CPU threads (default: all processors)\n"
 	"  -O, --overlap PX     overlap of neighbouring windows (default 1/4\n"
 	"                       of the input size)\n"
 	"  -p, --probs FILE     also write the class probabilities as .npy\n"
@@ -82,7 +84,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cli_begin(argc, argv, &info);
 	memset(cmd, 0, sizeof *cmd);
 	cmd->batch = 8;
-	cmd->threads = 1;
+	cmd->threads = threads_online();
 	cmd->overlap = -1;
 	cmd->device = "cpu";
 	while ((c = getopt_long(argc, argv, ":hm:b:j:O:p:d:qt", opts, NULL))
@@ -107,7 +109,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		}
 	cli_max_operands(argc, optind, 1);
 	if (cmd->model == NULL)
-		cli_usage("--model is required");
+		cmd->model = share_path("models/default.safetensors");
 	cmd->input = optind < argc ? argv[optind] : "-";
 }
 

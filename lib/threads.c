@@ -9,9 +9,18 @@
 #include "threads.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 void
 threads_set(int n)
 {
 	omp_set_num_threads(n);
+}
+
+int
+threads_online(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }

@@ -2,7 +2,7 @@
 # This script tests: the shared Netpbm readers (lib/image.c), through
 #   colorize and seg-eval, which read class maps, photos and tiles
 # Also requires: netpbm (pgmmake, ppmmake, pnmtojpeg, pamtopng, ppmtobmp,
-#   pamtotiff), cell-count, unet-infer
+#   pamtotiff), unet-infer, cell-count
 
 load test_helper
 
@@ -107,6 +107,8 @@ tile_header() { # W H [TUPLTYPE] [DEPTH] [MAXVAL]
 		set -- $x
 		run --separate-stderr colorize "$d/p.$1"
 		assert_fails_cleanly "colorize: $d/p.$1: looks like a $2 file: decode it with $3, or use smear-segment"
+		run --separate-stderr unet-infer <"$d/p.$1"
+		assert_fails_cleanly "unet-infer: <stdin>: looks like a $2 file: decode it with $3"
 		run --separate-stderr cell-count "$d/p.$1"
 		assert_fails_cleanly "cell-count: $d/p.$1: looks like a $2 file"
 	done

@@ -159,8 +159,14 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	assert_fails_cleanly "o.st: not a smearseg model (metadata 'format' is missing)"
 }
 
-@test "unet-infer: needs a model" {
-	run --separate-stderr unet-infer "$F/val.pam"
-	[ "$status" -eq 1 ]
-	[ "${stderr_lines[0]}" = "unet-infer: --model is required" ]
+@test "unet-infer: without -m, the shipped default model" {
+	unet-infer -q -m "$TOP/share/models/default.safetensors" "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	(cd "$BATS_TEST_TMPDIR" && unet-infer -q "$F/val.pam") | cmp - "$BATS_TEST_TMPDIR/a.pgm"
+}
+
+@test "unet-infer: a share directory without the default model" {
+	mkdir "$BATS_TEST_TMPDIR/share"
+	cp "$TOP/share/classes.yaml" "$BATS_TEST_TMPDIR/share/"
+	SMEARSEG_SHARE="$BATS_TEST_TMPDIR/share" run --separate-stderr unet-infer "$F/val.pam"
+	assert_fails_cleanly "unet-infer: $BATS_TEST_TMPDIR/share/models/default.safetensors: No such file or directory"
 }
