@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # This script tests: colorize
-# Also requires: netpbm (pamtopng, pngtopam, pamchannel)
+# Also requires: netpbm (pamtopng, pngtopam, pamchannel, pamcut, pnmnoraw,
+#   ppmtopgm, pamsumm, ppmmake)
 
 load test_helper
 
@@ -112,4 +113,56 @@ classmap() {
 	[[ "${lines[0]}" == "usage: colorize "* ]]
 	run colorize --version
 	[[ "$output" == "colorize (smearseg) "* ]]
+}
+
+# The pixel at (X, Y) of a PPM on standard input, as "R G B".
+pixel() {
+	pamcut -left "$1" -top "$2" -width 1 -height 1 | pnmnoraw | tail -n +4 |
+	    tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+@test "colorize: --legend draws every class's colour beside its index and name" {
+	colorize --legend >"$BATS_TEST_TMPDIR/l.ppm"
+	run pamfile "$BATS_TEST_TMPDIR/l.ppm"
+	[[ "$output" == *"PPM raw, 316 by 376"* ]]
+	# the swatch of class i: rows 8 + 28 i .. + 24, columns 8 .. 48
+	want=("0 0 0" "0 255 255" "0 128 128" "251 190 190" "128 128 0" "0 0 128"
+	    "255 255 0" "255 0 255" "255 0 0" "0 255 0" "192 192 192" "128 128 128"
+	    "255 255 255")
+	for i in $(seq 0 12); do
+		got=$(pixel 28 $((8 + 28 * i + 12)) <"$BATS_TEST_TMPDIR/l.ppm")
+		[ "$got" = "${want[$i]}" ] || { echo "row $i: $got"; false; }
+		# and some text in black to its right
+		pamcut -left 56 -top $((8 + 28 * i)) -width 250 -height 24 \
+		    <"$BATS_TEST_TMPDIR/l.ppm" | ppmtopgm | pamsumm -min -brief |
+		    grep -qx 0
+	done
+	# the infected red cells' swatch is hatched, as in overlays
+	[ "$(pixel 12 $((8 + 28 * 8 + 1)) <"$BATS_TEST_TMPDIR/l.ppm")" = "255 255 255" ]
+}
+
+@test "colorize: the README's legend is the one colorize draws" {
+	pngtopam "$TOP/share/doc/legend.png" >"$BATS_TEST_TMPDIR/a.ppm"
+	colorize --legend | cmp - "$BATS_TEST_TMPDIR/a.ppm"
+}
+
+@test "colorize: --legend takes no images" {
+	run --separate-stderr colorize --legend "$F/pred.pgm"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "colorize: --legend takes no images" ]
+	[ -z "$output" ]
+}
+
+@test "colorize: overlays hatch infected red cells, and nothing else" {
+	ppmmake '#808080' 8 1 >"$BATS_TEST_TMPDIR/g.ppm"
+	printf 'P5\n8 1\n255\n\10\10\10\10\10\10\10\10' >"$BATS_TEST_TMPDIR/i.pgm"
+	printf 'P5\n8 1\n255\n\11\11\11\11\11\11\11\11' >"$BATS_TEST_TMPDIR/h.pgm"
+	colorize -a 0.5 -o "$BATS_TEST_TMPDIR/g.ppm" "$BATS_TEST_TMPDIR/i.pgm" >"$BATS_TEST_TMPDIR/io.ppm"
+	colorize -a 0.5 -o "$BATS_TEST_TMPDIR/g.ppm" "$BATS_TEST_TMPDIR/h.pgm" >"$BATS_TEST_TMPDIR/ho.ppm"
+	# stripes 4 px wide: columns 0-3 blended, 4-7 the image
+	[ "$(pixel 0 0 <"$BATS_TEST_TMPDIR/io.ppm")" = "192 64 64" ]
+	[ "$(pixel 5 0 <"$BATS_TEST_TMPDIR/io.ppm")" = "128 128 128" ]
+	[ "$(pixel 5 0 <"$BATS_TEST_TMPDIR/ho.ppm")" = "64 192 64" ]
+	# plain colour maps keep the table's colour everywhere
+	[ "$(colorize "$BATS_TEST_TMPDIR/i.pgm" | pixel 5 0)" = "255 0 0" ]
 }
