@@ -214,15 +214,16 @@ print_yaml(FILE *f, const char *file, int n, const struct result *r)
 }
 
 static void
-print_tsv(FILE *f, const char *file, int n, const struct result *r)
+print_tsv(FILE *f, const char *file, int n, const struct result *r,
+    double target)
 {
 	const char *s;
 
 	for (s = file; *s != '\0'; s++)
 		putc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
-	fprintf(f, "\t%d\t%d\t%d\t%.1f\t%d\t%.2f\t%.4f\t%s\t%s\n", n,
-	    r->width, r->height, r->rbc.diameter, r->rbc.cells,
-	    r->rbc.spread, r->scale, r->from,
+	fprintf(f, "\t%d\t%d\t%d\t%.1f\t%d\t%.2f\t%.4f\t%s\t%.4g\t%s\n",
+	    n, r->width, r->height, r->rbc.diameter, r->rbc.cells,
+	    r->rbc.spread, r->scale, r->from, target,
 	    r->warning[0] ? r->warning : "-");
 }
 
@@ -242,7 +243,8 @@ main(int argc, char **argv)
 	spool = spool_open();
 	if (cmd.tsv)
 		fputs("file\timage\twidth\theight\trbc_diameter\trbc_cells\t"
-		    "rbc_spread\tscale\tscale_from\twarning\n", spool);
+		    "rbc_spread\tscale\tscale_from\tmodel_diameter\twarning\n",
+		    spool);
 	else
 		fprintf(spool, "model_diameter: %.4g\nimages:\n", target);
 	for (k = 0; k < cmd.nfiles; k++) {
@@ -256,7 +258,7 @@ main(int argc, char **argv)
 				warn("%s: image %d: %s", rd.name, rd.count,
 				    r.warning);
 			if (cmd.tsv)
-				print_tsv(spool, rd.name, rd.count, &r);
+				print_tsv(spool, rd.name, rd.count, &r, target);
 			else
 				print_yaml(spool, rd.name, rd.count, &r);
 		}

@@ -19,11 +19,11 @@ near() { awk -v g="$1" -v w="$2" -v r="$3" 'BEGIN { e = g / w - 1; exit !(e <= r
 	awk -v D=40 -f "$F/discs.awk" >"$BATS_TEST_TMPDIR/d40.ppm"
 	run --separate-stderr smear-scale --tsv "$BATS_TEST_TMPDIR/d40.ppm"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "$(printf 'file\timage\twidth\theight\trbc_diameter\trbc_cells\trbc_spread\tscale\tscale_from\twarning')" ]
-	set -- $(echo "${lines[1]}" | cut -f5,8,9,10)
+	[ "${lines[0]}" = "$(printf 'file\timage\twidth\theight\trbc_diameter\trbc_cells\trbc_spread\tscale\tscale_from\tmodel_diameter\twarning')" ]
+	set -- $(echo "${lines[1]}" | cut -f5,8-11)
 	near "$1" 40 0.05
 	near "$2" 0.95 0.05          # the model's 38 px over 40
-	[ "$3" = estimate ] && [ "$4" = - ]
+	[ "$3" = estimate ] && [ "$4" = 38 ] && [ "$5" = - ]
 	awk -v D=25 -f "$F/discs.awk" | pamscale 2 | smear-scale --tsv | tail -1 | cut -f5 >"$BATS_TEST_TMPDIR/d"
 	near "$(cat "$BATS_TEST_TMPDIR/d")" 50 0.05
 }
@@ -71,7 +71,7 @@ near() { awk -v g="$1" -v w="$2" -v r="$3" 'BEGIN { e = g / w - 1; exit !(e <= r
 @test "smear-scale: --scale and --rbc-diameter set the scale, and a wrong one is told" {
 	awk -v D=40 -f "$F/discs.awk" >"$BATS_TEST_TMPDIR/d40.ppm"
 	run --separate-stderr smear-scale --tsv -r 38 "$BATS_TEST_TMPDIR/d40.ppm"
-	[ "$(echo "${lines[1]}" | cut -f8-10)" = "$(printf '1.0000\trbc-diameter\t-')" ]
+	[ "$(echo "${lines[1]}" | cut -f8-11)" = "$(printf '1.0000\trbc-diameter\t38\t-')" ]
 	run --separate-stderr smear-scale --tsv -s 0.5 "$BATS_TEST_TMPDIR/d40.ppm"
 	[ "$status" -eq 0 ]
 	[ "$(echo "${lines[1]}" | cut -f8-9)" = "$(printf '0.5000\tscale')" ]
