@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "nn/adam.h"
+#include "paths.h"
 #include "rng.h"
 #include "threads.h"
 #include "tileset.h"
@@ -125,7 +126,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	while ((c = getopt_long(argc, argv, ":hc:t:v:o:e:b:s:j:C:r:i:l:d:q",
 	    opts, NULL)) != -1)
 		switch (c) {
-		case 'c': cmd->config = optarg; break;
+		case 'c': cmd->config = share_resolve(optarg); break;
 		case 't': cmd->train = optarg; break;
 		case 'v': cmd->val = optarg; break;
 		case 'o': cmd->out = optarg; break;

@@ -25,8 +25,9 @@ has_table(const char *dir)
 	return access(p, R_OK) == 0;
 }
 
-const char *
-share_dir(void)
+/* The share directory, or NULL if none is found (see paths.h). */
+static const char *
+find_share(void)
 {
 	static char dir[PATH_MAX + 32];
 	static const char *const rel[] = { "../share/smearseg", "../share" };
@@ -55,10 +56,39 @@ share_dir(void)
 		}
 	}
 	snprintf(dir, sizeof dir, "%s/share/smearseg", SMEARSEG_PREFIX);
-	if (!has_table(dir))
+	if (!has_table(dir)) {
+		dir[0] = '\0';
+		return NULL;
+	}
+	return dir;
+}
+
+const char *
+share_dir(void)
+{
+	const char *d = find_share();
+
+	if (d == NULL)
 		die("cannot find the share directory (classes.yaml); "
 		    "set SMEARSEG_SHARE");
-	return dir;
+	return d;
+}
+
+const char *
+share_resolve(const char *path)
+{
+	const char *d;
+	char *p;
+
+	if (path == NULL || strchr(path, '/') != NULL ||
+	    strcmp(path, "-") == 0 || access(path, F_OK) == 0 ||
+	    (d = find_share()) == NULL)
+		return path;
+	p = share_path(path);
+	if (access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return path;
 }
 
 char *

@@ -14,5 +14,9 @@
 const char *share_dir(void);
 /* share_dir() + "/" + REL, malloc'ed. */
 char *share_path(const char *rel);
+/* PATH itself, unless it is a bare file name (no '/') that does not exist
+ * here but does in the share directory: then that one.  So "-c unet.yaml"
+ * finds the shipped config from any directory.  Never dies. */
+const char *share_resolve(const char *path);
 
 #endif
