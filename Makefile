@@ -107,7 +107,8 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CU_SRCS    := $(patsubst $(SRCDIR)/%,%,$(wildcard $(SRCDIR)/lib/nn/cuda/*.cu))
 MPI_SRC    := $(if $(filter 1,$(MPI)),mpi/comm_mpi.c,mpi/comm_none.c)
 FILTER_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/filters/*.c)))
-PROGRAMS   := $(FILTER_SRCS:filters/%.c=bin/%)
+SCRIPTS    := bin/smear-segment
+PROGRAMS   := $(FILTER_SRCS:filters/%.c=bin/%) $(SCRIPTS)
 UNIT_SRCS  := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/unit/*.c)))
 UNIT_BINS  := $(UNIT_SRCS:test/unit/%.c=$(BUILD)/test/%)
 BENCH_SRCS := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/bench/*.c)))
@@ -139,6 +140,12 @@ CPPFLAGS += -I$(SRCDIR)/mpi
 bin/unet-train: $(BUILD)/filters/unet-train.o $(COMM_OBJ) $(LIBA)
 	@mkdir -p $(@D)
 	$(TRAIN_LD) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+
+# smear-segment is a shell pipeline of the programs; it finds the share
+# directory as they do, with the install prefix as the last resort.
+bin/smear-segment: pipelines/smear-segment.sh
+	@mkdir -p $(@D)
+	sed 's|@PREFIX@|$(PREFIX)|g' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 bin/%: $(BUILD)/filters/%.o $(LIBA)
 	@mkdir -p $(@D)
@@ -193,6 +200,10 @@ install: all
 	cd $(SRCDIR)/share && find . -path ./man -prune -o -type f -print | \
 	    while read f; do install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/smearseg/$$f"; done
 	install -m 644 $(SRCDIR)/share/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/smearseg/pipelines
+	install -m 644 $(filter-out %/smear-segment.sh,$(wildcard \
+	    $(SRCDIR)/pipelines/*.sh $(SRCDIR)/pipelines/*.mk \
+	    $(SRCDIR)/pipelines/*.awk)) $(DESTDIR)$(PREFIX)/share/smearseg/pipelines/
 
 clean:
 	rm -rf $(BUILD) bin
