@@ -197,34 +197,34 @@ failed=$work/failed.tsv
 : >"$failed"
 header=
 
-# Segment one image: FILE NAME.  Leaves its files in $work/out and its
-# summary line in $work/row; returns non-zero with the reason in
-# $work/why.
-segment_one() {
-	f=$1 name=$2 t=$work/img
+# Decode FILE into $work/img/orig.ppm (a fresh $work/img) and set W and
+# H; returns non-zero with the reason in $work/why.
+decode_one() {
+	t=$work/img
 	rm -rf "$t"
 	mkdir -p "$t/out/thumbs"
-	dec=$(decoder "$f")
+	dec=$(decoder "$1")
 	if [ -z "$dec" ]; then
 		echo "not an image this reads (PNG, JPEG, BMP, TIFF or Netpbm)" >"$work/why"
 		return 1
 	fi
-	if ! "$dec" "$f" 2>"$t/err" | ppmtoppm >"$t/orig.ppm" 2>>"$t/err" ||
+	if ! "$dec" "$1" 2>"$t/err" | ppmtoppm >"$t/orig.ppm" 2>>"$t/err" ||
 	    ! pamfile "$t/orig.ppm" >/dev/null 2>&1; then
 		echo "cannot decode it with $dec ($(grep -v '^ *$' "$t/err" | tail -1))" >"$work/why"
 		return 1
 	fi
 	set -- $(pamfile "$t/orig.ppm" | sed 's/.*, \([0-9]*\) by \([0-9]*\).*/\1 \2/')
 	w=$1 h=$2
-	if ! smear-scale -q --tsv -m "$model" ${scale:+-s "$scale"} \
-	    ${rbcd:+-r "$rbcd"} "$t/orig.ppm" >"$t/scale.tsv" 2>"$t/err"; then
-		echo "$(cat "$t/err")" >"$work/why"
-		return 1
-	fi
-	# rbc_diameter scale scale_from model_diameter warning
-	sline=$(tail -1 "$t/scale.tsv" | cut -f5,8-11)
-	s=$(printf '%s\n' "$sline" | cut -f2)
-	printf '%s\n' "$sline" | cut -f5 >"$t/warn"
+}
+
+# Segment the decoded image $work/img/orig.ppm as NAME (FILE for the
+# table) at the scale of its line SLINE of the scales table (see below).
+# Leaves its files in $work/img/out and its summary line in $work/row;
+# returns non-zero with the reason in $work/why.
+segment_one() {
+	f=$1 name=$2 sline=$3 t=$work/img
+	s=$(printf '%s\n' "$sline" | cut -f7)
+	printf '%s\n' "$sline" | cut -f10 >"$t/warn"
 	pamscale "$s" "$t/orig.ppm" >"$t/small.ppm" 2>"$t/err" &&
 	    unet-infer -q -m "$model" -j "$threads" $tta "$t/small.ppm" \
 	    >"$t/$name.pgm" 2>"$t/err" &&
@@ -243,7 +243,7 @@ segment_one() {
 		return 1
 	}
 	# a second check of the scale: the red cells as segmented
-	awk -F'\t' -v md="$(printf '%s\n' "$sline" | cut -f4)" '
+	awk -F'\t' -v md="$(printf '%s\n' "$sline" | cut -f9)" '
 	    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	    { a = $col["rbc_area"]; from = $col["rbc_area_from"]
 	      if (from == "median" && a > 0) {
@@ -251,7 +251,7 @@ segment_one() {
 	          if (d / md > 1.3 || d / md < 0.7)
 	              printf "the segmented red cells are %.0f px across at the model scale, not about %.0f: the scale looks wrong; give --scale or --rbc-diameter\n", d, md
 	      } }' "$t/counts.tsv" >>"$t/warn"
-	warn=$(grep -v '^-$' "$t/warn" | grep . | paste -sd ';' - | sed 's/;/; /g')
+	warn=$(grep -v '^-$' "$t/warn" | grep . | awk '{ printf "%s%s", (NR > 1 ? "; " : ""), $0 }')
 	[ -n "$warn" ] || warn=-
 	[ -n "$header" ] || header=$(head -1 "$t/counts.tsv")
 	# name source width height scale scale_from rbc_diameter, the counts
@@ -259,8 +259,8 @@ segment_one() {
 	counts=$(awk -F'\t' 'NR == 1 { for (i = 3; i <= NF && $i != "rbc_components"; i++) n = i }
 	    NR == 2 { s = $3; for (i = 4; i <= n; i++) s = s "\t" $i; print s }' "$t/counts.tsv")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$f" "$w" "$h" \
-	    "$s" "$(printf '%s\n' "$sline" | cut -f3)" \
-	    "$(printf '%s\n' "$sline" | cut -f1)" "$counts" "$warn" >"$work/row"
+	    "$s" "$(printf '%s\n' "$sline" | cut -f8)" \
+	    "$(printf '%s\n' "$sline" | cut -f6)" "$counts" "$warn" >"$work/row"
 	return 0
 }
 
@@ -308,7 +308,7 @@ report() {
 	{ n++; for (i = 1; i <= NF; i++) row[n, i] = $i }
 	END {
 		nf = 0
-		while ((getline line < failed) > 0) { nf++; split(line, p, "\t"); ff[nf] = p[1]; fw[nf] = p[2] }
+		while ((getline line < failed) > 0) { nf++; split(line, p, "\t"); ff[nf] = p[2]; fw[nf] = p[3] }
 		print "<!DOCTYPE html>"
 		print "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
 		printf "<title>smearseg: %d smear%s segmented</title>\n", n, n == 1 ? "" : "s"
@@ -395,10 +395,71 @@ report() {
 }
 
 start=$(date +%s)
-done_n=0 nfail=0
+
+# First pass: decode every photo and measure its scale (smear-scale), into
+# the scales table: index, name, file, width, height, rbc_diameter,
+# scale, scale_from, model_diameter, warning.
+scales=$work/scales.tsv
+: >"$scales"
+i=0
 while IFS= read -r f; do
+	i=$((i + 1))
 	name=$(unique_name "$f")
-	if segment_one "$f" "$name"; then
+	if decode_one "$f" &&
+	    smear-scale -q --tsv -m "$model" ${scale:+-s "$scale"} \
+	    ${rbcd:+-r "$rbcd"} "$work/img/orig.ppm" >"$work/img/scale.tsv" \
+	    2>"$work/why"; then
+		tail -1 "$work/img/scale.tsv" | cut -f5,8-11 |
+		    awk -F'\t' -v OFS='\t' -v i="$i" -v n="$name" -v f="$f" \
+		    -v w="$w" -v h="$h" '{ print i, n, f, w, h, $0 }' >>"$scales"
+	else
+		printf '%s\t%s\t%s\n' "$i" "$f" "$(head -1 "$work/why")" >>"$failed"
+	fi
+done <"$list"
+
+# Photos of one size in one run mostly come from one camera: a photo whose
+# red cells could not be measured takes the median scale of the measured
+# photos of its size (scale_from "batch"), and one whose measure is more
+# than a quarter away from theirs is warned about.
+awk -F'\t' -v OFS='\t' '
+    function median(k,   n, i, j, t, v) {
+	n = split(list[k], v, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    { line[NR] = $0; k = $4 "x" $5
+      if ($8 == "estimate") { list[k] = list[k] " " $7; cnt[k]++ } }
+    END {
+	for (r = 1; r <= NR; r++) {
+		$0 = line[r]; k = $4 "x" $5
+		if (cnt[k] >= 2) {
+			m = median(k)
+			if ($8 == "none") {
+				$7 = sprintf("%.4f", m); $8 = "batch"
+				$10 = sprintf("too few red cells to measure: took the median scale of the %d other %s photos", cnt[k], k)
+			} else if ($8 == "estimate" && cnt[k] >= 3 && ($7 / m > 1.25 || $7 / m < 0.8))
+				$10 = ($10 == "-" ? "" : $10 "; ") sprintf("the scale differs from the median %.3g of the %d %s photos: give --scale if they share a camera", m, cnt[k], k)
+		}
+		print
+	}
+    }' "$scales" >"$scales.new" && mv "$scales.new" "$scales"
+if [ -z "$quiet" ]; then
+	say "measured the scale of $(wc -l <"$scales" | tr -d ' ') of $total images in $(fmt_time $(( $(date +%s) - start )))"
+fi
+
+# Second pass: segment them.
+done_n=0
+nfail=$(wc -l <"$failed" | tr -d ' ')
+while IFS= read -r f; do
+	done_n=$((done_n + 1))
+	sline=$(awk -F'\t' -v i="$done_n" '$1 == i' "$scales")
+	name=$(printf '%s\n' "$sline" | cut -f2)
+	if [ -z "$sline" ]; then
+		status="failed"
+		warn=-
+		say "$f: $(awk -F'\t' -v i="$done_n" '$1 == i { print $3 }' "$failed"); skipped"
+	elif decode_one "$f" && segment_one "$f" "$name" "$sline"; then
 		for x in "$work/img/out/"*.* "$work/img/out/thumbs/"*; do
 			case $x in
 			*/thumbs/*) mv -f "$x" "$outdir/thumbs/" ;;
@@ -409,24 +470,24 @@ while IFS= read -r f; do
 		status=$(cut -f3-7 "$work/row" | awk -F'\t' '{
 		    how = "--" $4
 		    if ($4 == "estimate") how = "estimated: red cells " $5 " px across"
+		    if ($4 == "batch") how = "the median of its size"
 		    if ($4 == "none") how = "not measured"
 		    printf "%sx%s, scale %.3g (%s)", $1, $2, $3, how }')
 		warn=$(awk -F'\t' '{ print $NF }' "$work/row")
 	else
 		nfail=$((nfail + 1))
 		why=$(cat "$work/why")
-		printf '%s\t%s\n' "$f" "$why" >>"$failed"
+		printf '%s\t%s\t%s\n' "$done_n" "$f" "$why" >>"$failed"
 		say "$f: $why; skipped"
 		status="failed"
 		warn=-
 	fi
-	done_n=$((done_n + 1))
 	[ "$warn" = - ] || say "$f: warning: $warn"
 	if [ -z "$quiet" ]; then
 		now=$(date +%s)
 		el=$((now - start))
 		left=$(awk -v e="$el" -v d="$done_n" -v t="$total" 'BEGIN { printf "%d", e / d * (t - d) }')
-		say "[$done_n/$total] $name: $status; $(fmt_time "$el") elapsed, about $(fmt_time "$left") left"
+		say "[$done_n/$total] ${name:-$f}: $status; $(fmt_time "$el") elapsed, about $(fmt_time "$left") left"
 	fi
 done <"$list"
 # --- the summary and the report ----------------------------------------------
@@ -456,6 +517,7 @@ if [ -s "$rows" ]; then
 	        }
 	        print line "\t-"
 	    }' >"$outdir/summary.tsv"
+	sort -n -o "$failed" "$failed"
 	report "$outdir/summary.tsv" "$failed" >"$work/index.html" &&
 	    mv -f "$work/index.html" "$outdir/index.html" ||
 	    die "$outdir/index.html: cannot write the report"

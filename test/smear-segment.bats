@@ -85,6 +85,18 @@ values() { pnmnoraw "$1" | tail -n +4 | tr -s ' \n' '\n\n' | grep -v '^$' | sort
 	grep -q "warning: at scale 1" "$BATS_TEST_TMPDIR/out/index.html"
 }
 
+@test "smear-segment: a photo without red cells to measure takes the median scale of its size" {
+	mkdir "$BATS_TEST_TMPDIR/in"
+	cp "$BCCD/BloodImage_00005.jpg" "$BCCD/BloodImage_00136.jpg" "$BCCD/BloodImage_00271.jpg" "$BATS_TEST_TMPDIR/in/"
+	ppmmake '#e0e0f0' 640 480 | pnmtojpeg >"$BATS_TEST_TMPDIR/in/plasma.jpg"
+	run --separate-stderr smear-segment -q -o "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	grep -q "^BloodImage_00005	.*	estimate	" "$BATS_TEST_TMPDIR/out/summary.tsv"
+	m=$(grep '^BloodImage' "$BATS_TEST_TMPDIR/out/summary.tsv" | cut -f5 | sort -g | sed -n 2p)
+	grep -q "^plasma	.*	$m	batch	0.0	.*took the median scale of the 3 other 640x480 photos" "$BATS_TEST_TMPDIR/out/summary.tsv"
+	[[ "$stderr" == *"plasma.jpg: warning: too few red cells to measure: took the median scale"* ]]
+}
+
 @test "smear-segment: an unreadable image is reported and skipped, the others are made" {
 	mkdir "$BATS_TEST_TMPDIR/in"
 	cp "$(S)/one.jpg" "$(S)/two.png" "$BATS_TEST_TMPDIR/in/"
