@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask.h"
 #include "segment.h"
 #include "util.h"
 
@@ -62,33 +63,6 @@ shrink(struct img *out, const struct img *im, int k)
 			}
 }
 
-/* Otsu's threshold of a 256-bin histogram: the level t that best splits
- * the values below t from those at or above it. */
-static int
-otsu(const long hist[256])
-{
-	double sum = 0, sum0 = 0, w0 = 0, total = 0, best = -1, var;
-	int t, best_t = 128;
-
-	for (t = 0; t < 256; t++) {
-		total += hist[t];
-		sum += (double)t * hist[t];
-	}
-	for (t = 1; t < 256; t++) {
-		w0 += hist[t - 1];
-		sum0 += (double)(t - 1) * hist[t - 1];
-		if (w0 == 0 || w0 == total)
-			continue;
-		var = w0 * (total - w0) * pow(sum0 / w0 -
-		    (sum - sum0) / (total - w0), 2);
-		if (var > best) {
-			best = var;
-			best_t = t;
-		}
-	}
-	return best_t;
-}
-
 /* The darkness below which BG_QUANTILE of the pixels under the threshold
  * T lie: the plasma's own variation (uneven light, noise, JPEG blocks). */
 static int
@@ -105,68 +79,25 @@ plasma_noise(const long hist[256], int t)
 	return b;
 }
 
-/* Squared distance transform of the N samples F (stride FS) into D
- * (stride DS), after Felzenszwalb and Huttenlocher; V and Z are scratch
- * of N and N + 1 entries. */
-static void
-edt_1d(const float *f, size_t fs, float *d, size_t ds, int n, int *v,
-    float *z)
-{
-	int k = 0, q;
-	float s;
-
-	v[0] = 0;
-	z[0] = -HUGE_VALF;
-	z[1] = HUGE_VALF;
-	for (q = 1; q < n; q++) {
-		for (;;) {
-			s = ((f[q * fs] + (float)q * q) -
-			    (f[v[k] * fs] + (float)v[k] * v[k])) /
-			    (2.0f * q - 2.0f * v[k]);
-			if (s > z[k])
-				break;
-			k--;
-		}
-		k++;
-		v[k] = q;
-		z[k] = s;
-		z[k + 1] = HUGE_VALF;
-	}
-	for (k = 0, q = 0; q < n; q++) {
-		while (z[k + 1] < q)
-			k++;
-		d[q * ds] = (float)(q - v[k]) * (q - v[k]) + f[v[k] * fs];
-	}
-}
-
 /* D gets, for every pixel of the W x H mask M, its distance to the
  * nearest 0 pixel, counting everything outside the image as 0. */
 static void
 distance(float *d, const unsigned char *m, int w, int h)
 {
-	int pw = w + 2, ph = h + 2, n = pw > ph ? pw : ph, x, y;
+	int pw = w + 2, ph = h + 2, x, y;
 	size_t np = (size_t)pw * ph;
-	float *f = xmalloc_array(np, sizeof *f), *g = xmalloc_array(np,
-	    sizeof *g), *z = xmalloc_array(n + 1, sizeof *z);
-	int *v = xmalloc_array(n, sizeof *v);
+	unsigned char *pm = xcalloc(np, 1);
+	double *f = xmalloc_array(np, sizeof *f);
 
-	for (y = 0; y < ph; y++)
-		for (x = 0; x < pw; x++)
-			f[(size_t)y * pw + x] = x == 0 || y == 0 ||
-			    x == pw - 1 || y == ph - 1 ||
-			    !m[(size_t)(y - 1) * w + x - 1] ? 0 : 1e12f;
-	for (x = 0; x < pw; x++)
-		edt_1d(f + x, pw, g + x, pw, ph, v, z);
-	for (y = 0; y < ph; y++)
-		edt_1d(g + (size_t)y * pw, 1, f + (size_t)y * pw, 1, pw, v, z);
+	for (y = 0; y < h; y++)
+		memcpy(pm + (size_t)(y + 1) * pw + 1, m + (size_t)y * w, w);
+	mask_edt(f, pm, pw, ph, 0);
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++)
-			d[(size_t)y * w + x] = sqrtf(f[(size_t)(y + 1) * pw +
-			    x + 1]);
-	free(v);
-	free(z);
-	free(g);
+			d[(size_t)y * w + x] = (float)sqrt(f[(size_t)(y + 1) *
+			    pw + x + 1]);
 	free(f);
+	free(pm);
 }
 
 static int
@@ -375,10 +306,10 @@ measure_mask(unsigned char *m, unsigned char *lo, int w, int h, double *v,
 	long *area;
 	double *axis;
 
-	seg_fill_holes(m, w, h);
-	seg_fill_holes(lo, w, h);
+	mask_fill_holes(m, w, h);
+	mask_fill_holes(lo, w, h);
 	distance(dt, m, w, h);
-	seg_label(lab, lo, w, h, NULL);
+	mask_label(lab, lo, w, h, NULL);
 	discs = find_discs(dt, w, h, &n);
 	area = xmalloc_array(n + 1, sizeof *area);
 	edge = xmalloc_array(n + 1, sizeof *edge);
@@ -431,7 +362,7 @@ rbc_measure(const struct img *im, struct rbc_size *s)
 		dark[i] = (unsigned char)(d > 255 ? 255 : d);
 		hist[dark[i]]++;
 	}
-	t = otsu(hist);
+	t = seg_otsu(hist);
 	if (t < DARK_MIN)
 		t = DARK_MIN;
 	tlo = t * LOW_SHARE;
@@ -443,8 +374,8 @@ rbc_measure(const struct img *im, struct rbc_size *s)
 		m[i] = dark[i] >= t;
 		lo[i] = dark[i] >= tlo;
 	}
-	seg_close(m, w, h, CLOSE_FIRST * (w < h ? w : h));
-	seg_close(lo, w, h, CLOSE_FIRST * (w < h ? w : h));
+	mask_close(m, w, h, CLOSE_FIRST * (w < h ? w : h));
+	mask_close(lo, w, h, CLOSE_FIRST * (w < h ? w : h));
 	n = measure_mask(m, lo, w, h, v, wt);
 	if (n > 0) {
 		/* second pass: the rims of pale red cells are often broken,
@@ -455,8 +386,8 @@ rbc_measure(const struct img *im, struct rbc_size *s)
 			m[i] = dark[i] >= t;
 			lo[i] = dark[i] >= tlo;
 		}
-		seg_close(m, w, h, CLOSE_SHARE * mode);
-		seg_close(lo, w, h, CLOSE_SHARE * mode);
+		mask_close(m, w, h, CLOSE_SHARE * mode);
+		mask_close(lo, w, h, CLOSE_SHARE * mode);
 		n = measure_mask(m, lo, w, h, v, wt);
 	}
 	if (n > 0) {

@@ -146,8 +146,8 @@ seg_background_colour(const struct img *im, double bg[3])
 
 /* Otsu's threshold of a 256-bin histogram: the level t that best splits
  * the values below t from those at or above it. */
-static int
-otsu(const long hist[256])
+int
+seg_otsu(const long hist[256])
 {
 	double sum = 0, sum0 = 0, w0 = 0, total = 0, best = -1, var;
 	int t, best_t = 128;
@@ -197,7 +197,7 @@ stain_compute(struct stain *s, const struct img *im)
 		s->dark[i] = (short)d;
 		hist[d > 255 ? 255 : d]++;
 	}
-	s->fg_level = otsu(hist);
+	s->fg_level = seg_otsu(hist);
 	if (s->fg_level < par.fg_min)
 		s->fg_level = par.fg_min;
 	if (s->fg_level > par.fg_max)

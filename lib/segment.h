@@ -40,6 +40,9 @@ const char *seg_result_name(enum seg_result r);
 /* The background colour of the RGB image IM: the mean of its brightest
  * fifth, which in a smear is the plasma between the cells. */
 void seg_background_colour(const struct img *im, double bg[3]);
+/* Otsu's threshold of a 256-bin histogram: the level t that best splits
+ * the values below t from those at or above it. */
+int seg_otsu(const long hist[256]);
 
 /* Segment the cell of KIND nearest (CX, CY) in the RGB image IM into MASK
  * (IM->width * IM->height bytes, a mask of mask.h).  SCALE is the factor
