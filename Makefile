@@ -87,7 +87,7 @@ ifeq ($(CUDA),1)
   ifeq ($(NVCC),)
     $(error CUDA=1 but nvcc was not found (set CUDA_HOME))
   endif
-  $(info ✓ CUDA: $(NVCC))
+  $(info ✗ CUDA: $(NVCC) found, but this version has no CUDA backend to build)
 else
   $(info ✗ CUDA off (no nvcc, or CUDA=0): CPU backend only)
 endif

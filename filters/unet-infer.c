@@ -31,13 +31,14 @@
 #include "image.h"
 #include "model.h"
 #include "npy.h"
+#include "nn/backend.h"
 #include "paths.h"
 #include "threads.h"
 #include "util.h"
 
 struct cmdline {
 	const char *model, *input, *probs, *device;
-	int batch, threads, overlap, quiet, tta;
+	int batch, threads, overlap, quiet, tta, precision;
 };
 
 static const struct cli_info info = {
@@ -58,7 +59,9 @@ static const struct cli_info info = {
 	"                       (images, height, width, classes), float32\n"
 	"  -t, --tta            average each window over its 8 flips and\n"
 	"                       quarter turns (8 times slower)\n"
-	"  -d, --device NAME    cpu (default)\n"
+	"  -d, --device NAME    cpu (default), or cuda where built\n"
+	"      --precision P    GEMM arithmetic: fp32 (default), tf32, bf16\n"
+	"                       (the last two for cuda)\n"
 	"  -q, --quiet          no progress on standard error\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n",
@@ -76,6 +79,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "device", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "tta", no_argument, NULL, 't' },
+		{ "precision", required_argument, NULL, 0x2000 },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +108,11 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'd': cmd->device = optarg; break;
 		case 'q': cmd->quiet = 1; break;
 		case 't': cmd->tta = 1; break;
+		case 0x2000:
+			if ((cmd->precision = nn_precision_lookup(optarg)) < 0)
+				cli_usage("--precision: '%s' is not fp32, tf32 "
+				    "or bf16", optarg);
+			break;
 		default:
 			cli_common(c);
 		}
@@ -325,9 +334,9 @@ main(int argc, char **argv)
 	int first_w = 0, first_h = 0;
 
 	parse_cmdline(argc, argv, &f.cmd);
-	threads_set(f.cmd.threads);
-	if ((ops = nn_ops_get(f.cmd.device)) == NULL)
-		die("unknown device '%s' (this build has: cpu)", f.cmd.device);
+	struct nn_backend_opts bo = { .threads = f.cmd.threads,
+	    .precision = f.cmd.precision };
+	ops = nn_backend_open(f.cmd.device, &bo);
 	f.B = f.cmd.batch;
 	f.net = model_read(f.cmd.model, f.B, 0, ops, &sf, &f.norm);
 	st_free(&sf);
@@ -382,5 +391,6 @@ main(int argc, char **argv)
 	}
 	spool_commit(f.out, stdout, "<stdout>");
 	unet_free(f.net);
+	nn_backend_close(ops);
 	return 0;
 }

@@ -38,9 +38,9 @@
 #include "metrics.h"
 #include "model.h"
 #include "nn/adam.h"
+#include "nn/backend.h"
 #include "paths.h"
 #include "rng.h"
-#include "threads.h"
 #include "tileset.h"
 #include "util.h"
 
@@ -48,7 +48,7 @@ struct cmdline {
 	const char *config, *train, *val, *out;
 	const char *ckpt_dir, *resume, *log, *device;
 	const char *init;       /* --init: starting weights */
-	int epochs, batch, threads, quiet, half;
+	int epochs, batch, threads, quiet, half, precision;
 	double bucket_mb;       /* allreduce bucket under MPI; 0: one */
 	struct kv meta;         /* --meta KEY=VALUE pairs */
 	long long seed;         /* -1: from the config */
@@ -83,13 +83,17 @@ static const struct cli_info info = {
 	"      --bucket-mb MB       under MPI, average the gradients in buckets\n"
 	"                           of MB megabytes while the backward pass runs\n"
 	"                           (default 4; 0: one allreduce after it)\n"
-	"  -d, --device NAME        cpu (default)\n"
+	"  -d, --device NAME        cpu (default), or cuda where built; under\n"
+	"                           MPI each rank takes the GPU of its local\n"
+	"                           rank\n"
+	"      --precision P        GEMM arithmetic: fp32 (default), tf32, bf16\n"
+	"                           (the last two for cuda)\n"
 	"  -q, --quiet              no progress on standard error\n"
 	"  -h, --help               this help\n"
 	"      --version            print the version\n",
 };
 
-enum { OPT_HALF = 0x2000, OPT_BUCKET, OPT_META };
+enum { OPT_HALF = 0x2000, OPT_BUCKET, OPT_META, OPT_PREC };
 
 static void
 parse_cmdline(int argc, char **argv, struct cmdline *cmd)
@@ -109,6 +113,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "log", required_argument, NULL, 'l' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "half", no_argument, NULL, OPT_HALF },
+		{ "precision", required_argument, NULL, OPT_PREC },
 		{ "bucket-mb", required_argument, NULL, OPT_BUCKET },
 		{ "meta", required_argument, NULL, OPT_META },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -149,6 +154,11 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'l': cmd->log = optarg; break;
 		case 'd': cmd->device = optarg; break;
 		case OPT_HALF: cmd->half = 1; break;
+		case OPT_PREC:
+			if ((cmd->precision = nn_precision_lookup(optarg)) < 0)
+				cli_usage("--precision: '%s' is not fp32, tf32 "
+				    "or bf16", optarg);
+			break;
 		case OPT_META: {
 			const char *eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg)
@@ -190,6 +200,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 struct trainer {
 	struct cmdline cmd;
 	struct comm comm;
+	const struct nn_ops *ops;       /* the backend, opened once */
+	struct comm_device dev;         /* its memory, for the allreduce */
 	struct unet_config cfg;
 	struct train_state s;   /* network, Adam, data order, record: what
 				 * a checkpoint holds */
@@ -281,7 +293,8 @@ train_epoch(struct trainer *t)
 		/* each rank's share of the global mean: the average over
 		 * ranks then sums the ranks' contributions */
 		comm_grads_begin(net->grads, net->nparams,
-		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)));
+		    (size_t)(t->cmd.bucket_mb * (1 << 20) / sizeof(float)),
+		    net->ops->host_memory ? NULL : &t->dev);
 		unet_backward(net, sums[1] > 0 ? sums[1] / nr : 1);
 		comm_grads_end();
 		lr = unet_train_lr(&t->cfg.train, t->s.rec.epochs +
@@ -382,12 +395,10 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
 static void
 setup(struct trainer *t)
 {
-	const struct nn_ops *ops = nn_ops_get(t->cmd.device);
+	const struct nn_ops *ops = t->ops;
 	struct rng init;
 	size_t px;
 
-	if (ops == NULL)
-		die("unknown device '%s' (this build has: cpu)", t->cmd.device);
 	unet_config_load(&t->cfg, t->cmd.config, NULL);
 	if (t->cmd.epochs)
 		t->cfg.train.epochs = t->cmd.epochs;
@@ -491,7 +502,11 @@ main(int argc, char **argv)
 
 	parse_cmdline(argc, argv, &t.cmd);
 	comm_init(&argc, &argv, &t.comm);
-	threads_set(t.cmd.threads);
+	/* one device per rank: the local rank's GPU */
+	struct nn_backend_opts bo = { .threads = t.cmd.threads,
+	    .device = t.comm.local_rank, .precision = t.cmd.precision };
+	t.ops = nn_backend_open(t.cmd.device, &bo);
+	t.dev = (struct comm_device){ t.ops->download, t.ops->upload };
 	setup(&t);
 	if (r->epochs >= t.cfg.train.epochs && t.comm.rank == 0 &&
 	    !t.cmd.quiet)
@@ -524,6 +539,7 @@ main(int argc, char **argv)
 	}
 	if (t.log && fclose(t.log) != 0)
 		die("%s: write error:", t.cmd.log);
+	nn_backend_close(t.ops);
 	comm_finalize();
 	return 0;
 }

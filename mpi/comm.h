@@ -24,6 +24,8 @@
 struct comm {
 	int rank;
 	int size;
+	int local_rank;         /* rank among the ranks of this host */
+	int local_size;         /* ranks on this host */
 };
 
 /* Start the layer; names the program "PROG (rank R)" when size > 1. */
@@ -44,7 +46,7 @@ void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
  * boundaries, so the result does not depend on timing), and each bucket's
  * MPI_Iallreduce starts as soon as the backward pass has finished it:
  *
- *	comm_grads_begin(grads, n, bucket);
+ *	comm_grads_begin(grads, n, bucket, dev);
  *	... backward, calling comm_grads_ready(off) whenever
  *	    grads[off..n) is final ...
  *	comm_grads_end();       (starts the rest, waits, divides by size)
@@ -52,8 +54,36 @@ void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
  * comm_grads_ready also tests the requests in flight, which lets an MPI
  * without a progress thread move the messages on between layers.
  * BUCKET 0 is one allreduce at comm_grads_end, as comm_allreduce_mean.
+ *
+ * Backend memory (DEV not NULL: the gradients are device memory of an
+ * asynchronous backend).  The contract with the backend (nn/ops.h,
+ * Ordering):
+ *   - "grads[off..n) is final" means that the ops which write it have been
+ *     QUEUED, not that they have run: unet_backward calls
+ *     comm_grads_ready right after queuing a layer's backward ops.  A
+ *     bucket counts as finished on the backend's stream only once an
+ *     operation ordered after those ops has completed: here, the
+ *     bucket's download, which the backend orders after every op queued
+ *     before it and which returns when the host copy may be read.  (A
+ *     device-side reduction such as NCCL would instead enqueue the
+ *     allreduce on the backend's stream, or wait for an event recorded
+ *     there; calling the backend's sync() is the portable form.)
+ *   - This host path downloads each bucket into a host staging buffer of
+ *     n floats, allreduces the staged copy, and at comm_grads_end divides
+ *     the sums by the number of ranks ON THE HOST and uploads the means
+ *     in one piece: the mean is taken in one place, after the sum, for
+ *     every backend, so the result is the same as the CPU path's up to
+ *     the order of the sums.
+ *   - comm_grads_end returns when the means are in grads on the backend
+ *     (the upload is ordered before any later op), so Adam may follow.
  */
-void comm_grads_begin(float *buf, size_t n, size_t bucket);
+struct comm_device {
+	void (*download)(void *host_dst, const void *src, size_t bytes);
+	void (*upload)(void *dst, const void *host_src, size_t bytes);
+};
+
+void comm_grads_begin(float *buf, size_t n, size_t bucket,
+    const struct comm_device *dev);
 void comm_grads_ready(size_t off);
 void comm_grads_end(void);
 

@@ -76,6 +76,13 @@ comm_init(int *argc, char ***argv, struct comm *c)
 	}
 	c->rank = mpi_rank;
 	c->size = mpi_size;
+	/* the ranks sharing this host's memory (and GPUs) */
+	MPI_Comm node;
+	MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED,
+	    mpi_rank, MPI_INFO_NULL, &node));
+	MPI_CHECK(MPI_Comm_rank(node, &c->local_rank));
+	MPI_CHECK(MPI_Comm_size(node, &c->local_size));
+	MPI_CHECK(MPI_Comm_free(&node));
 }
 
 void
@@ -119,12 +126,17 @@ comm_allreduce_mean(float *buf, size_t n)
 }
 
 /* The step in flight: buckets [lo_k, hi_k) numbered from the end of
- * grads, the first 'started' of them started, with one request each. */
+ * grads, the first 'started' of them started, with one request each.
+ * With backend memory (dev), buf is the host staging copy of dbuf. */
 static struct {
 	float *buf;
 	size_t n, bucket, nb, started;
 	MPI_Request *req;
 	size_t cap;
+	const struct comm_device *dev;
+	float *dbuf;                    /* the gradients in backend memory */
+	float *stage;                   /* host staging, stage_cap floats */
+	size_t stage_cap;
 } gs;
 
 static void
@@ -133,17 +145,32 @@ bucket_start(size_t k)
 	size_t hi = gs.n - k * gs.bucket;
 	size_t lo = hi > gs.bucket ? hi - gs.bucket : 0;
 
+	// the download is ordered after the ops that wrote the bucket
+	if (gs.dev != NULL)
+		gs.dev->download(gs.buf + lo, gs.dbuf + lo,
+		    (hi - lo) * sizeof(float));
 	MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, gs.buf + lo, (int)(hi - lo),
 	    MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &gs.req[k]));
 }
 
 void
-comm_grads_begin(float *buf, size_t n, size_t bucket)
+comm_grads_begin(float *buf, size_t n, size_t bucket,
+    const struct comm_device *dev)
 {
 	gs.buf = buf;
 	gs.n = n;
 	gs.started = 0;
 	gs.nb = 0;
+	gs.dev = mpi_size > 1 ? dev : NULL;
+	if (gs.dev != NULL) {
+		if (n > gs.stage_cap) {
+			free(gs.stage);
+			gs.stage = xmalloc_array(n, sizeof(float));
+			gs.stage_cap = n;
+		}
+		gs.dbuf = buf;
+		gs.buf = gs.stage;
+	}
 	if (mpi_size == 1 || bucket == 0 || n == 0)
 		return;                 /* all in comm_grads_end */
 	if (bucket > INT_MAX)
@@ -179,14 +206,19 @@ comm_grads_end(void)
 	if (mpi_size == 1)
 		return;
 	if (gs.nb == 0) {
+		if (gs.dev != NULL)
+			gs.dev->download(gs.buf, gs.dbuf, gs.n * sizeof(float));
 		comm_allreduce_mean(gs.buf, gs.n);
-		return;
+	} else {
+		while (gs.started < gs.nb)
+			bucket_start(gs.started++);
+		MPI_CHECK(MPI_Waitall((int)gs.nb, gs.req,
+		    MPI_STATUSES_IGNORE));
+		divide_by_size(gs.buf, gs.n);
+		gs.nb = 0;
 	}
-	while (gs.started < gs.nb)
-		bucket_start(gs.started++);
-	MPI_CHECK(MPI_Waitall((int)gs.nb, gs.req, MPI_STATUSES_IGNORE));
-	divide_by_size(gs.buf, gs.n);
-	gs.nb = 0;
+	if (gs.dev != NULL)
+		gs.dev->upload(gs.dbuf, gs.buf, gs.n * sizeof(float));
 }
 
 void

@@ -8,8 +8,8 @@ void
 comm_init(int *argc, char ***argv, struct comm *c)
 {
 	(void)argc, (void)argv;
-	c->rank = 0;
-	c->size = 1;
+	c->rank = c->local_rank = 0;
+	c->size = c->local_size = 1;
 }
 
 void comm_finalize(void) {}
@@ -17,9 +17,10 @@ int comm_have_mpi(void) { return 0; }
 void comm_allreduce_mean(float *buf, size_t n) { (void)buf, (void)n; }
 void comm_allreduce_sum_f64(double *buf, size_t n) { (void)buf, (void)n; }
 void comm_allreduce_sum_u64(uint64_t *buf, size_t n) { (void)buf, (void)n; }
-void comm_grads_begin(float *buf, size_t n, size_t bucket)
+void comm_grads_begin(float *buf, size_t n, size_t bucket,
+    const struct comm_device *dev)
 {
-	(void)buf, (void)n, (void)bucket;
+	(void)buf, (void)n, (void)bucket, (void)dev;
 }
 void comm_grads_ready(size_t off) { (void)off; }
 void comm_grads_end(void) {}

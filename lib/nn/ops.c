@@ -1,14 +1,11 @@
 /*
- * ops.c - op names and the one place where a backend is chosen.
- *
- * The model never names a backend's functions; it asks nn_ops_get() for a
- * table once and calls through it.  A CUDA build adds one line here.
+ * ops.c - the names of the ops and of the GEMM precisions, for the tests'
+ * filters, options and messages.  Backends are opened in nn/backend.c.
  */
 #include <assert.h>
 #include <string.h>
 
 #include "nn/ops.h"
-#include "nn/cpu/cpu.h"
 
 static const char *const op_names[] = {
 	[NN_OP_CONV3X3] = "conv3x3",
@@ -40,10 +37,25 @@ nn_op_lookup(const char *name)
 	return -1;
 }
 
-const struct nn_ops *
-nn_ops_get(const char *name)
+static const char *const prec_names[] = {
+	[NN_PREC_FP32] = "fp32",
+	[NN_PREC_TF32] = "tf32",
+	[NN_PREC_BF16] = "bf16",
+};
+static_assert(sizeof(prec_names) / sizeof(prec_names[0]) == NN_PREC_COUNT,
+    "prec_names and enum nn_precision disagree");
+
+const char *
+nn_precision_name(enum nn_precision p)
 {
-	if (name == NULL || strcmp(name, "cpu") == 0)
-		return &nn_ops_cpu;
-	return NULL;
+	return (unsigned)p < NN_PREC_COUNT ? prec_names[p] : "?";
+}
+
+int
+nn_precision_lookup(const char *name)
+{
+	for (int i = 0; i < NN_PREC_COUNT; i++)
+		if (strcmp(prec_names[i], name) == 0)
+			return i;
+	return -1;
 }

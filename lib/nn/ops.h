@@ -25,9 +25,19 @@
  * lib/model.c converts to PyTorch's layouts at save and load.
  *
  * Pointers are backend memory (host memory for the CPU backend, device
- * memory for a CUDA one).  The backend is chosen once, by nn_ops_get(), and
- * the model calls only through the table, so a CUDA twin in lib/nn/cuda/
- * slots in without a single #ifdef in the layer or model code.
+ * memory for a CUDA one): the host reads and writes them only through
+ * upload and download.  The backend is opened once, by nn_backend_open()
+ * (nn/backend.h), and the model calls only through the table, so the CUDA
+ * twin in lib/nn/cuda/ slots in without a single #ifdef in the layer or
+ * model code.
+ *
+ * Ordering.  A backend may run its ops asynchronously (the CUDA one queues
+ * them on one stream): every op is ordered after the ops called before it,
+ * upload and download are ordered with the ops and return only when the
+ * host buffer may be reused (upload) or read (download), and xent_forward
+ * returns its sums on the host.  sync() waits until every op queued so far
+ * has finished, so that another agent (an MPI or NCCL call reading device
+ * memory) may read its results.
  */
 #ifndef SMEARSEG_NN_OPS_H
 #define SMEARSEG_NN_OPS_H
@@ -65,8 +75,44 @@ typedef void nn_conv3x3_fn(
     const float *bias,          /* Cout */
     int B, int H, int W, int Cin, int Cin2, int Cout, float alpha);
 
+/* Arithmetic of the matrix products (the GEMMs).  FP32 is the
+ * reference; TF32 rounds the GEMM inputs to a 10-bit mantissa on tensor
+ * cores; BF16 stores the GEMM inputs in bfloat16 with fp32 accumulation,
+ * the master weights, gradients and optimizer state staying fp32.  The CPU
+ * backend has FP32 only. */
+enum nn_precision {
+	NN_PREC_FP32,
+	NN_PREC_TF32,
+	NN_PREC_BF16,
+	NN_PREC_COUNT
+};
+
+const char *nn_precision_name(enum nn_precision p);
+/* The precision called NAME ("fp32", "tf32", "bf16"), or -1. */
+int nn_precision_lookup(const char *name);
+
+/* What a backend is opened with (nn_backend_open). */
+struct nn_backend_opts {
+	int threads;                    /* host threads, >= 1 */
+	int device;                     /* GPU ordinal; CPU: unused */
+	enum nn_precision precision;
+};
+
 struct nn_ops {
 	const char *name;
+	int host_memory;        /* 1: backend pointers are host pointers */
+
+	// --- lifetime (called by nn/backend.c alone) ------------------------
+	// init gets the backend ready (device, library handles, streams) and
+	// returns 0, or returns -1 with a reason in WHY (WHYLEN bytes) when
+	// this machine cannot run it (no GPU); it dies on real errors.
+	// shutdown frees what init and the ops took (scratch, handles).
+	int (*init)(const struct nn_backend_opts *o, char *why, size_t whylen);
+	void (*shutdown)(void);
+	// Wait for every op queued so far (see Ordering above).
+	void (*sync)(void);
+	// A one-line description of the hardware, for logs and benchmarks.
+	const char *(*describe)(void);
 
 	// --- memory ---------------------------------------------------------
 	void *(*alloc)(size_t bytes);                   /* zeroed */
@@ -231,8 +277,5 @@ struct nn_ops {
 	// --- y += x ---------------------------------------------------------
 	void (*add)(float *y, const float *x, size_t n);
 };
-
-/* The backend called NAME ("cpu"; "cuda" where built), or NULL. */
-const struct nn_ops *nn_ops_get(const char *name);
 
 #endif

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "nn/backend.h"
 #include "nn/unet.h"
 
 #define GN_EPS 1e-5f
@@ -261,7 +262,7 @@ unet_create(const struct unet_arch *arch, int max_batch, int train,
 	if (max_batch < 1)
 		die("a network for %d images", max_batch);
 	net->arch = *arch;
-	net->ops = ops != NULL ? ops : nn_ops_get("cpu");
+	net->ops = ops != NULL ? ops : nn_backend_find("cpu");
 	net->max_batch = max_batch;
 	net->train = train;
 

@@ -3,7 +3,7 @@
  *
  * Kernels run on the host with OpenMP for the element-wise work and
  * OpenBLAS sgemm for the matrix products (a portable GEMM when the build
- * has BLAS=none).  Only lib/nn/ops.c and the files in this directory
+ * has BLAS=none).  Only lib/nn/backend.c and the files in this directory
  * include this header.
  */
 #ifndef SMEARSEG_NN_CPU_H
@@ -51,11 +51,13 @@ void cpu_sgemm1(int ta, int tb, int M, int N, int K, float alpha,
 int cpu_threads(void);
 int cpu_thread_num(void);
 
-/* Scratch buffer SLOT (0 .. CPU_SCRATCH_SLOTS-1), at least BYTES long, owned by the
- * backend and reused across calls: the im2col columns and the like.
+/* Scratch buffer SLOT (0 .. CPU_SCRATCH_SLOTS-1), at least BYTES long, owned by
+ * the backend (freed by its shutdown) and reused across calls: the im2col columns and the like.
  * Not for concurrent use by two threads running ops. */
 #define CPU_SCRATCH_SLOTS 6
 float *cpu_scratch(int slot, size_t bytes);
+/* Free every scratch buffer: the backend's shutdown. */
+void cpu_scratch_free(void);
 
 /* db[c] += sum over the N rows of x[n, c], summed in double. */
 void cpu_colsum_add(float *db /* C */, const float *x /* N,C */, size_t N,

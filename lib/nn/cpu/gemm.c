@@ -172,6 +172,16 @@ cpu_scratch(int slot, size_t bytes)
 	return scratch[slot];
 }
 
+void
+cpu_scratch_free(void)
+{
+	for (int i = 0; i < CPU_SCRATCH_SLOTS; i++) {
+		free(scratch[i]);
+		scratch[i] = NULL;
+		scratch_size[i] = 0;
+	}
+}
+
 // --- bias gradient ----------------------------------------------------------
 
 void

@@ -1,10 +1,11 @@
 /*
- * table.c - the CPU backend's op table and its memory functions.
+ * table.c - the CPU backend's op table, its lifetime and memory functions.
  *
  * Filled with designated initializers (ggml's backend interfaces do the
  * same), so a missing entry is a NULL that the op tests catch, and the
  * order of struct nn_ops can change without silent mix-ups.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,32 @@ cpu_zero(void *p, size_t bytes)
 	memset(p, 0, bytes);
 }
 
+/* The CPU has one precision; host threads are set by nn/backend.c. */
+static int
+cpu_init(const struct nn_backend_opts *o, char *why, size_t whylen)
+{
+	if (o->precision != NN_PREC_FP32)
+		die("the cpu device computes in fp32 only, not %s",
+		    nn_precision_name(o->precision));
+	return 0;
+}
+
+/* Every op has returned when it returns: nothing to wait for. */
+static void
+cpu_sync(void)
+{
+}
+
+static const char *
+cpu_describe(void)
+{
+	static char s[64];
+
+	snprintf(s, sizeof s, "cpu (%d thread%s)", cpu_threads(),
+	    cpu_threads() > 1 ? "s" : "");
+	return s;
+}
+
 static void
 cpu_copy(void *dst, const void *src, size_t bytes)
 {
@@ -46,6 +73,11 @@ cpu_copy(void *dst, const void *src, size_t bytes)
 
 const struct nn_ops nn_ops_cpu = {
 	.name = "cpu",
+	.host_memory = 1,
+	.init = cpu_init,
+	.shutdown = cpu_scratch_free,
+	.sync = cpu_sync,
+	.describe = cpu_describe,
 	.alloc = cpu_alloc,
 	.free = cpu_free,
 	.zero = cpu_zero,
