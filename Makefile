@@ -18,6 +18,7 @@ DESTDIR ?=
 CC      ?= cc
 OPT     ?= -O2
 CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= 90          # nvcc's target GPU, sm_$(CUDA_ARCH) (90: H100/H200)
 
 SRCDIR  ?= .
 VPATH   = $(SRCDIR)
@@ -32,6 +33,7 @@ strip_ = $(strip $(1))
 override BLAS := $(call strip_,$(BLAS))
 override MPI  := $(call strip_,$(MPI))
 override CUDA := $(call strip_,$(CUDA))
+override CUDA_ARCH := $(call strip_,$(CUDA_ARCH))
 
 ifeq ($(filter $(BLAS),openblas none),)
 $(error BLAS must be openblas or none, not '$(BLAS)')
@@ -87,7 +89,12 @@ ifeq ($(CUDA),1)
   ifeq ($(NVCC),)
     $(error CUDA=1 but nvcc was not found (set CUDA_HOME))
   endif
-  $(info ✗ CUDA: $(NVCC) found, but this version has no CUDA backend to build)
+  $(info ✓ CUDA: $(NVCC): the cuda backend (lib/nn/cuda) is built for sm_$(CUDA_ARCH))
+  CUDA_ROOT := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CPPFLAGS_CUDA = -DSMEARSEG_CUDA=1
+  # as-needed: only the programs that open a backend load the libraries
+  CUDA_LIBS = -L$(CUDA_ROOT)/lib64 -Wl,-rpath,$(CUDA_ROOT)/lib64 \
+              -Wl,--as-needed -lcublas -lcudart -lstdc++ -Wl,--no-as-needed
 else
   $(info ✗ CUDA off (no nvcc, or CUDA=0): CPU backend only)
 endif
@@ -99,13 +106,19 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp
 CPPFLAGS += -I$(SRCDIR)/lib -I/usr/include/netpbm $(PKG_CFLAGS) $(CPPFLAGS_BLAS) \
             -D_POSIX_C_SOURCE=200809L -DSMEARSEG_PREFIX='"$(PREFIX)"'
-LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp
+LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp $(CUDA_LIBS)
+CPPFLAGS += $(CPPFLAGS_CUDA)
+NVCCFLAGS ?= -O2 -g -std=c++17 -arch=sm_$(CUDA_ARCH) \
+             -Xcompiler -Wall,-Wextra,-Wno-unused-parameter
 
 # --- sources ---------------------------------------------------------------
 LIB_SRCS   := $(sort $(wildcard $(SRCDIR)/lib/*.c $(SRCDIR)/lib/nn/*.c $(SRCDIR)/lib/nn/cpu/*.c))
+ifeq ($(CUDA),1)
+LIB_SRCS   += $(sort $(wildcard $(SRCDIR)/lib/nn/cuda/*.c))
+CU_SRCS    := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/lib/nn/cuda/*.cu)))
+endif
 LIB_SRCS   := $(patsubst $(SRCDIR)/%,%,$(LIB_SRCS))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CU_SRCS    := $(patsubst $(SRCDIR)/%,%,$(wildcard $(SRCDIR)/lib/nn/cuda/*.cu))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.o)
 MPI_SRC    := $(if $(filter 1,$(MPI)),mpi/comm_mpi.c,mpi/comm_none.c)
 FILTER_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/filters/*.c)))
 SCRIPTS    := bin/smear-segment
@@ -121,6 +134,21 @@ all: $(PROGRAMS) $(UNIT_BINS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The CUDA backend: compiled wherever nvcc is found (CUDA=auto), so that a
+# CUDA compile error fails the build, and with it make check, even on a
+# machine without a GPU.
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -I$(SRCDIR)/lib -MMD -MP -c -o $@ $<
+
+# backend.c lists the built backends: recompiled when CUDA is switched
+# on or off in the same build directory.
+$(BUILD)/lib/nn/backend.o: $(BUILD)/cuda-$(CUDA).stamp
+$(BUILD)/cuda-$(CUDA).stamp:
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/cuda-*.stamp
+	@touch $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(@D)

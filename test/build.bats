@@ -24,3 +24,25 @@ load test_helper
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"bench: infer_img_per_s "*" img/s"* ]]
 }
+
+@test "build: without nvcc (NVCC=, CUDA=0) nothing of CUDA is compiled or linked" {
+	for v in NVCC= CUDA=0; do
+		run make -C "$TOP" -n -B "$v" BUILD="$BATS_TEST_TMPDIR/b" all
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"✗ CUDA off"* ]]
+		[[ "$output" != *"SMEARSEG_CUDA"* ]]
+		[[ "$output" != *"-lcudart"* ]]
+		[[ "$output" != *".cu"* ]]
+	done
+}
+
+@test "build: with nvcc the CUDA backend is compiled and linked" {
+	command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] ||
+	    skip "no nvcc"
+	run make -C "$TOP" -n -B BUILD="$BATS_TEST_TMPDIR/b" all
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"✓ CUDA"* ]]
+	[[ "$output" == *"lib/nn/cuda/conv.cu"* ]]
+	[[ "$output" == *"-DSMEARSEG_CUDA=1"* ]]
+	[[ "$output" == *"-lcublas -lcudart"* ]]
+}

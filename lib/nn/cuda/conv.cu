@@ -1,0 +1,270 @@
+/*
+ * conv.cu - 3x3 SAME convolution, 1x1 convolution and 2x2 stride-2
+ * transposed convolution on NHWC activations, forward and backward, as
+ * im2col (or scatter / gather) kernels around cuBLAS GEMMs.  The method
+ * is the CPU's (lib/nn/cpu/conv.c), without Winograd:
+ *
+ * 3x3: the pixels are processed in chunks of whole image rows; for each
+ * chunk an im2col kernel writes every pixel's 3x3 neighbourhood over the
+ * channel concat [inp | inp2] (9*(Cin+Cin2) values, tap major, zeros
+ * outside the image) into a scratch matrix of at most COL_FLOATS floats,
+ * small enough to stay in the L2 cache of a current GPU (tens of MiB)
+ * between the kernel that writes it and the GEMM that reads it, and one
+ * GEMM multiplies it by the [3][3][C][Cout] weights.  A second kernel
+ * adds the bias and applies the leaky ReLU.  The input gradient is the
+ * 3x3 conv of dout with the weights flipped in space and transposed in
+ * channels, two products (dinp, dinp2) of one im2col; the weight gradient
+ * is col^T dout per chunk, accumulated by the GEMM's beta = 1.
+ *
+ * 1x1: one GEMM over the (N, Cin) pixel matrix.
+ *
+ * 2x2 stride 2 transposed: out = scatter(inp * w) with w viewed as (Cin,
+ * 4*Cout); the backward pass gathers the 2x2 blocks of dout into rows of
+ * 4*Cout and does the two transposed products.
+ */
+#include "nn/cuda/common.cuh"
+
+/* Floats of one im2col / scatter chunk (16 MiB). */
+#define COL_FLOATS ((size_t)4 << 20)
+
+/* Rows (of W pixels, K values each) per chunk under the budget. */
+static int
+chunk_rows(int nrows, int W, size_t K)
+{
+	size_t r = COL_FLOATS / ((size_t)W * K);
+
+	if (r < 1)
+		r = 1;
+	return r > (size_t)nrows ? nrows : (int)r;
+}
+
+// --- 3x3 convolution --------------------------------------------------------
+
+/* col (R*W, 9*(C1+C2)) from rows r0.. of [in1 | in2] (B*H rows of W). */
+__global__ static void
+im2col3x3(float *col, const float *in1, int C1, const float *in2, int C2,
+    int r0, int R, int H, int W)
+{
+	int C = C1 + C2;
+	size_t K = (size_t)9 * C, n = (size_t)R * W * K;
+
+	GRID_STRIDE(i, n) {
+		size_t px = i / K;
+		int k = (int)(i % K), t = k / C, c = k % C;
+		int row = r0 + (int)(px / W), x = (int)(px % W);
+		int b = row / H, y = row % H;
+		int yy = y + t / 3 - 1, xx = x + t % 3 - 1;
+		float v = 0;
+		if (yy >= 0 && yy < H && xx >= 0 && xx < W) {
+			size_t q = ((size_t)b * H + yy) * W + xx;
+			v = c < C1 ? in1[q * C1 + c] : in2[q * C2 + c - C1];
+		}
+		col[i] = v;
+	}
+}
+
+/* y (M, N) = leaky ReLU of slope alpha of y + bias (bias may be NULL;
+ * alpha 1: none). */
+__global__ static void
+bias_act(float *y, const float *bias, size_t M, int N, float alpha)
+{
+	GRID_STRIDE(i, M * N) {
+		float v = y[i] + (bias != NULL ? bias[i % N] : 0.0f);
+		y[i] = v > 0 ? v : alpha * v;
+	}
+}
+
+/* out (N rows of C) = bias, row by row. */
+__global__ static void
+fill_rows(float *out, const float *bias, size_t N, int C)
+{
+	GRID_STRIDE(i, N * C)
+		out[i] = bias[i % C];
+}
+
+/* One product of a 3x3 conv over [in1 | in2]: out (pixels, N, row stride
+ * N) = conv with w (9*(C1+C2) rows of ldw floats, N used). */
+struct conv_out {
+	float *out;
+	const float *w;
+	int ldw, N;
+	const float *bias;
+	float alpha;
+};
+
+static void
+conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
+    const float *in2, int C2, int B, int H, int W)
+{
+	size_t K = (size_t)9 * (C1 + C2);
+	int nrows = B * H, R = chunk_rows(nrows, W, K);
+	float *col = cuda_scratch(0, (size_t)R * W * K * sizeof(float));
+
+	for (int r0 = 0; r0 < nrows; r0 += R) {
+		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+		im2col3x3<<<nblocks((size_t)M * K), THREADS, 0,
+		    cuda_stream>>>(col, in1, C1, in2, C2, r0, rr, H, W);
+		KERNEL_CHECK();
+		for (int j = 0; j < nout; j++) {
+			float *y = o[j].out + (size_t)r0 * W * o[j].N;
+			gpu_sgemm(0, 0, M, o[j].N, (int)K, 1, col, (int)K,
+			    o[j].w, o[j].ldw, 0, y, o[j].N);
+			if (o[j].bias != NULL || o[j].alpha != 1) {
+				bias_act<<<nblocks((size_t)M * o[j].N),
+				    THREADS, 0, cuda_stream>>>(y, o[j].bias,
+				    (size_t)M, o[j].N, o[j].alpha);
+				KERNEL_CHECK();
+			}
+		}
+	}
+}
+
+void
+cuda_conv3x3_forward(float *out, const float *inp, const float *inp2,
+    const float *w, const float *bias, int B, int H, int W, int Cin,
+    int Cin2, int Cout, float alpha)
+{
+	struct conv_out o = { out, w, Cout, Cout, bias, alpha };
+
+	conv3x3(&o, 1, inp, Cin, inp2, Cin2, B, H, W);
+}
+
+/* wf[t][co][ci] = w[8-t][ci][co]: the input gradient's weights. */
+__global__ static void
+flip_weights(float *wf, const float *w, int C, int Cout)
+{
+	size_t n = (size_t)9 * C * Cout;
+
+	GRID_STRIDE(i, n) {
+		int t = (int)(i / ((size_t)C * Cout));
+		int r = (int)(i % ((size_t)C * Cout)), co = r / C, ci = r % C;
+		wf[i] = w[((size_t)(8 - t) * C + ci) * Cout + co];
+	}
+}
+
+void
+cuda_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
+    const float *dout, const float *inp, const float *inp2, const float *w,
+    int B, int H, int W, int Cin, int Cin2, int Cout)
+{
+	int C = Cin + Cin2, nrows = B * H;
+	size_t K = (size_t)9 * C;
+	int R = chunk_rows(nrows, W, K);
+	float *col = cuda_scratch(0, (size_t)R * W * K * sizeof(float));
+
+	// dw (9C, Cout) += col^T (9C, M) dout (M, Cout), chunk by chunk
+	for (int r0 = 0; r0 < nrows; r0 += R) {
+		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+		im2col3x3<<<nblocks((size_t)M * K), THREADS, 0,
+		    cuda_stream>>>(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
+		KERNEL_CHECK();
+		gpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)K,
+		    dout + (size_t)r0 * W * Cout, Cout, 1, dw, Cout);
+	}
+	cuda_colsum_add(dbias, dout, (size_t)B * H * W, Cout);
+	if (dinp == NULL && dinp2 == NULL)
+		return;
+
+	float *wf = cuda_scratch(1, K * Cout * sizeof(float));
+	flip_weights<<<nblocks(K * Cout), THREADS, 0, cuda_stream>>>(wf, w, C,
+	    Cout);
+	KERNEL_CHECK();
+	struct conv_out o[2];
+	int n = 0;
+	if (dinp != NULL)
+		o[n++] = (struct conv_out){ dinp, wf, C, Cin, NULL, 1 };
+	if (dinp2 != NULL)
+		o[n++] = (struct conv_out){ dinp2, wf + Cin, C, Cin2, NULL, 1 };
+	conv3x3(o, n, dout, Cout, NULL, 0, B, H, W);
+}
+
+// --- 1x1 convolution --------------------------------------------------------
+
+void
+cuda_conv1x1_forward(float *out, const float *inp, const float *w,
+    const float *bias, int N, int Cin, int Cout)
+{
+	fill_rows<<<nblocks((size_t)N * Cout), THREADS, 0, cuda_stream>>>(out,
+	    bias, (size_t)N, Cout);
+	KERNEL_CHECK();
+	gpu_sgemm(0, 0, N, Cout, Cin, 1, inp, Cin, w, Cout, 1, out, Cout);
+}
+
+void
+cuda_conv1x1_backward(float *dinp, float *dw, float *dbias,
+    const float *dout, const float *inp, const float *w,
+    int N, int Cin, int Cout)
+{
+	gpu_sgemm(1, 0, Cin, Cout, N, 1, inp, Cin, dout, Cout, 1, dw, Cout);
+	cuda_colsum_add(dbias, dout, (size_t)N, Cout);
+	if (dinp != NULL)
+		gpu_sgemm(0, 1, N, Cin, Cout, 1, dout, Cout, w, Cout, 0, dinp,
+		    Cin);
+}
+
+// --- 2x2 stride-2 transposed convolution ------------------------------------
+
+/*
+ * Row i of tmp (R*W, 4*Cout) holds, for input pixel (r0 + i / W, i % W),
+ * the output pixels (2y+ky, 2x+kx) as [ky][kx][Cout].  Scatter: out =
+ * tmp + bias; gather: tmp = out.
+ */
+__global__ static void
+t2x2_move(float *tmp, float *out, const float *bias, int r0, int R, int W,
+    int Cout, int gather)
+{
+	size_t n = (size_t)R * W * 4 * Cout;
+
+	GRID_STRIDE(i, n) {
+		size_t px = i / (4 * (size_t)Cout);
+		int k = (int)(i % (4 * (size_t)Cout)), q = k / Cout, c = k % Cout;
+		int r = r0 + (int)(px / W), x = (int)(px % W);
+		size_t o = (((size_t)2 * r + q / 2) * 2 * W + 2 * x + q % 2) *
+		    Cout + c;
+		if (gather)
+			tmp[i] = out[o];
+		else
+			out[o] = tmp[i] + bias[c];
+	}
+}
+
+void
+cuda_convt2x2_forward(float *out, const float *inp, const float *w,
+    const float *bias, int B, int H, int W, int Cin, int Cout)
+{
+	int nrows = B * H, R = chunk_rows(nrows, W, (size_t)4 * Cout);
+	float *tmp = cuda_scratch(2, (size_t)R * W * 4 * Cout * sizeof(float));
+
+	for (int r0 = 0; r0 < nrows; r0 += R) {
+		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+		gpu_sgemm(0, 0, M, 4 * Cout, Cin, 1, inp + (size_t)r0 * W * Cin,
+		    Cin, w, 4 * Cout, 0, tmp, 4 * Cout);
+		t2x2_move<<<nblocks((size_t)M * 4 * Cout), THREADS, 0,
+		    cuda_stream>>>(tmp, out, bias, r0, rr, W, Cout, 0);
+		KERNEL_CHECK();
+	}
+}
+
+void
+cuda_convt2x2_backward(float *dinp, float *dw, float *dbias,
+    const float *dout, const float *inp, const float *w,
+    int B, int H, int W, int Cin, int Cout)
+{
+	int nrows = B * H, R = chunk_rows(nrows, W, (size_t)4 * Cout);
+	float *tmp = cuda_scratch(2, (size_t)R * W * 4 * Cout * sizeof(float));
+
+	for (int r0 = 0; r0 < nrows; r0 += R) {
+		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
+		const float *in = inp + (size_t)r0 * W * Cin;
+		t2x2_move<<<nblocks((size_t)M * 4 * Cout), THREADS, 0,
+		    cuda_stream>>>(tmp, (float *)dout, NULL, r0, rr, W, Cout,
+		    1);
+		KERNEL_CHECK();
+		gpu_sgemm(1, 0, Cin, 4 * Cout, M, 1, in, Cin, tmp, 4 * Cout, 1,
+		    dw, 4 * Cout);
+		if (dinp != NULL)
+			gpu_sgemm(0, 1, M, Cin, 4 * Cout, 1, tmp, 4 * Cout, w,
+			    4 * Cout, 0, dinp + (size_t)r0 * W * Cin, Cin);
+	}
+	cuda_colsum_add(dbias, dout, (size_t)B * 4 * H * W, Cout);
+}
