@@ -2,6 +2,7 @@
 #
 #   make            build every program into bin/
 #   make check      run every test (C unit tests + bats), one summary line
+#   make check-cuda every GPU test and a short GPU benchmark (needs a GPU)
 #   make demo       the main job on the shipped data and model
 #   make eval-real  MODEL=...: figures on real images only (pipelines/eval.mk)
 #   make bench      benchmarks, one "bench: NAME VALUE UNIT" line each
@@ -26,7 +27,7 @@ BUILD   ?= build
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check test-unit test-bats demo bench bench-build deps deps-test install clean dataset plots
+.PHONY: all check check-cuda test-unit test-bats demo bench bench-build deps deps-test install clean dataset plots
 
 # --- feature detection -----------------------------------------------------
 strip_ = $(strip $(1))
@@ -202,6 +203,16 @@ $(BUILD)/bench/%: $(BUILD)/test/bench/%.o $(LIBA)
 check: deps deps-test
 	@$(MAKE) --no-print-directory all
 	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/run-tests
+
+# --- the GPU tests: one command for one short GPU loan (test/check-cuda)
+check-cuda: deps
+ifeq ($(CUDA),1)
+	@$(MAKE) --no-print-directory bench-build
+	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/check-cuda
+else
+	@echo "check-cuda: this build has no CUDA backend (nvcc not found, or CUDA=0)" >&2
+	@exit 1
+endif
 
 # --- benchmarks: every test/bench/*.sh prints "bench: NAME VALUE UNIT" lines
 bench-build: all $(BENCH_BINS)

@@ -23,6 +23,18 @@
  * tolerance.  A first check makes sure that the comparison itself fails
  * on a result perturbed by 1e-3.
  *
+ * -o unet trains the tiny network (share/unet-tiny.yaml, with and
+ * without GroupNorm, with ignored and partial labels) for STEPS Adam
+ * steps on X and on R from the same weights and batch: the losses of
+ * every step must agree within 10 rtol (TF32 and BF16: twice the rtol of
+ * their GEMMs), and the weights after the last step within 1e-3 of the total
+ * step size STEPS * lr plus rtol (the golden test's floor: Adam moves a
+ * weight whose gradient is near zero by a visible fraction of lr for a
+ * tiny change of that gradient).
+ *
+ * -m probe opens X and prints its description, or why it cannot run
+ * here, and exits 0 or 1: for make check-cuda.
+ *
  * -m perf times each op on X instead, at the reference network's sizes,
  * and prints "perf: OP GFLOP/s or GB/s" lines.
  */
@@ -33,8 +45,11 @@
 
 #include "rng.h"
 #include "util.h"
+#include "nn/adam.h"
 #include "nn/backend.h"
+#include "nn/config.h"
 #include "nn/ops.h"
+#include "nn/unet.h"
 #include "tap.h"
 
 static const struct nn_ops *X, *R;
@@ -485,12 +500,19 @@ ref_copy(void *dst, const void *src, size_t bytes)
 
 static void ref_sync(void) {}
 
+static void
+ref_zero(void *p, size_t bytes)
+{
+	memset(p, 0, bytes);
+}
+
 static const struct nn_ops ref_ops = {
 	.name = "reference",
 	.host_memory = 1,
 	.sync = ref_sync,
 	.alloc = ref_alloc,
 	.free = free,
+	.zero = ref_zero,
 	.upload = ref_copy,
 	.download = ref_copy,
 	.conv3x3_forward = ref_conv3x3_forward,
@@ -1080,6 +1102,86 @@ test_comparison(void)
 	free(x);
 }
 
+// --- the whole network -------------------------------------------------------
+
+#define UNET_STEPS 4
+
+/* Losses of UNET_STEPS training steps of a tiny net on backend O into
+ * LOSS, and its weights after them into W (nparams). */
+static void
+train_steps(const struct nn_ops *o, const struct unet_config *cfg,
+    const float *x, const uint8_t *lab, const float *cw, int B, float *loss,
+    float **w)
+{
+	struct unet *net = unet_create(&cfg->model, B, 1, o);
+	struct adam opt;
+	struct rng init;
+	uint32_t sets[256] = { 0 };
+
+	sets[200] = 1u << 1 | 1u << 2 | 1u << 3;
+	unet_set_partial(net, sets);
+	rng_seed(&init, 11);
+	unet_init_params(net, &init);
+	adam_init(&opt, net, &cfg->train.adam);
+	for (int s = 0; s < UNET_STEPS; s++) {
+		loss[s] = unet_forward_loss(net, x, lab, cw, B);
+		unet_zero_grad(net);
+		unet_backward(net, unet_loss_wsum(net));
+		adam_step(&opt, net, cfg->train.lr);
+	}
+	*w = xmalloc_array(net->nparams, sizeof(float));
+	o->download(*w, net->params, net->nparams * sizeof(float));
+	adam_free(&opt, net);
+	unet_free(net);
+}
+
+static void
+test_unet(int norm)
+{
+	struct unet_config cfg;
+	float lx[UNET_STEPS], lr_[UNET_STEPS], *wx, *wr, cw[10];
+	int B = 2;
+
+	unet_config_load(&cfg, "share/unet-tiny.yaml", NULL);
+	cfg.model.norm = norm ? UNET_NORM_GROUP : UNET_NORM_NONE;
+	cfg.model.groups = 2;
+	size_t npx = (size_t)B * cfg.model.input_h * cfg.model.input_w;
+	float *x = randn(npx * cfg.model.in_channels, 1);
+	uint8_t *lab = xmalloc(npx);
+	for (size_t i = 0; i < npx; i++) {
+		int r = (int)(rng_uniform(&rng) * 20);
+		lab[i] = r == 0 ? NN_IGNORE_LABEL : r == 1 ? 200 :
+		    (uint8_t)(rng_uniform(&rng) * cfg.model.classes);
+	}
+	for (int k = 0; k < cfg.model.classes; k++)
+		cw[k] = 0.5f + k * 0.2f;
+	train_steps(X, &cfg, x, lab, cw, B, lx, &wx);
+	train_steps(R, &cfg, x, lab, cw, B, lr_, &wr);
+
+	double tol = rtol_gemm > RTOL ? 2 * rtol_gemm : 10 * RTOL, worst = 0;
+	for (int s = 0; s < UNET_STEPS; s++)
+		worst = fmax(worst, fabs(lx[s] - lr_[s]) / (tol * fabs(lr_[s])));
+	tap_ok(worst <= 1, "unet%s: %d training steps on %s give %s's losses "
+	    "(%.6f .. %.6f against %.6f .. %.6f): worst error %.3g of the "
+	    "tolerance (rtol %.0e)", norm ? " with groupnorm" : "", UNET_STEPS,
+	    X->name, R->name, lx[0], lx[UNET_STEPS - 1], lr_[0],
+	    lr_[UNET_STEPS - 1], worst, tol);
+
+	struct unet *shape = unet_create(&cfg.model, 1, 0, &ref_ops);
+	double floor = 1e-3 * UNET_STEPS * cfg.train.lr, rt = rtol_gemm;
+	if (rtol_gemm > RTOL)           /* TF32, BF16: within half the steps */
+		floor = 0.5 * UNET_STEPS * cfg.train.lr;
+	worst = 0;
+	for (size_t i = 0; i < shape->nparams; i++)
+		worst = fmax(worst, fabs(wx[i] - wr[i]) / (floor + rt *
+		    fabs(wr[i])));
+	tap_ok(worst <= 1, "unet%s: the weights after %d steps agree: worst "
+	    "error %.3g of the tolerance (atol %.1e, rtol %.0e)", norm ?
+	    " with groupnorm" : "", UNET_STEPS, worst, floor, rt);
+	unet_free(shape);
+	free(x), free(lab), free(wx), free(wr);
+}
+
 // --- perf -------------------------------------------------------------------
 
 static double
@@ -1151,11 +1253,19 @@ main(int argc, char **argv)
 			die("usage: test_backend_ops [-b backend] [-o op] "
 			    "[-p fp32|tf32|bf16] [-m test|perf]");
 	}
-	if (only != NULL && nn_op_lookup(only) < 0)
+	if (only != NULL && nn_op_lookup(only) < 0 &&
+	    strcmp(only, "unet") != 0)
 		die("unknown op '%s'", only);
-	if (strcmp(mode, "test") != 0 && strcmp(mode, "perf") != 0)
+	if (strcmp(mode, "test") != 0 && strcmp(mode, "perf") != 0 &&
+	    strcmp(mode, "probe") != 0)
 		die("unknown mode '%s'", mode);
-	if ((X = nn_backend_try(backend, &bo, why, sizeof why)) == NULL) {
+	X = nn_backend_try(backend, &bo, why, sizeof why);
+	if (strcmp(mode, "probe") == 0) {
+		printf("%s\n", X != NULL ? X->describe() : why);
+		nn_backend_close(X);
+		return X != NULL ? 0 : 1;
+	}
+	if (X == NULL) {
 		tap_skip(why);
 		return tap_done();
 	}
@@ -1175,7 +1285,7 @@ main(int argc, char **argv)
 	test_comparison();
 
 #define RUN(op, call) \
-	if (only == NULL || nn_op_lookup(only) == (op)) { call; }
+	if (only == NULL || nn_op_lookup(only) == (int)(op)) { call; }
 	RUN(NN_OP_CONV3X3, test_conv3x3(2, 5, 7, 3, 0, 4, 1, 0);
 	    test_conv3x3(2, 7, 6, 24, 0, 17, 0.1f, 0);
 	    test_conv3x3(1, 9, 9, 16, 0, 32, 0, 0);
@@ -1191,6 +1301,10 @@ main(int argc, char **argv)
 	    test_groupnorm(1, 16, 8, 1));
 	RUN(NN_OP_XENT, test_xent(500, 10, 0); test_xent(700, 10, 1));
 	RUN(NN_OP_ADAM, test_adam(1000, 1); test_adam(333, 7));
+	if (only == NULL || strcmp(only, "unet") == 0) {
+		test_unet(0);
+		test_unet(1);
+	}
 	nn_backend_close(X);
 	return tap_done();
 }

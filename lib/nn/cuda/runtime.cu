@@ -74,7 +74,7 @@ cuda_init(const struct nn_backend_opts *o, char *why, size_t whylen)
 	default:
 		compute = CUBLAS_COMPUTE_32F;
 		CUBLAS_CHECK(cublasSetMathMode(cuda_blas,
-		    CUBLAS_PEDANTIC_MATH));
+		    CUBLAS_DEFAULT_MATH));
 		break;
 	}
 	snprintf(description, sizeof description, "cuda %d: %s (sm_%d%d, "
