@@ -20,6 +20,7 @@ CC      ?= cc
 OPT     ?= -O2
 CUDA_HOME ?= /usr/local/cuda
 CUDA_ARCH ?= 90          # nvcc's target GPU, sm_$(CUDA_ARCH) (90: H100/H200)
+NCCL    ?= auto          # auto | 0: with CUDA, NCCL where nccl.h is found
 
 SRCDIR  ?= .
 VPATH   = $(SRCDIR)
@@ -35,6 +36,7 @@ override BLAS := $(call strip_,$(BLAS))
 override MPI  := $(call strip_,$(MPI))
 override CUDA := $(call strip_,$(CUDA))
 override CUDA_ARCH := $(call strip_,$(CUDA_ARCH))
+override NCCL := $(call strip_,$(NCCL))
 
 ifeq ($(filter $(BLAS),openblas none),)
 $(error BLAS must be openblas or none, not '$(BLAS)')
@@ -94,8 +96,20 @@ ifeq ($(CUDA),1)
   CUDA_ROOT := $(patsubst %/bin/nvcc,%,$(NVCC))
   CPPFLAGS_CUDA = -DSMEARSEG_CUDA=1
   # as-needed: only the programs that open a backend load the libraries
+  # NCCL: the gradient allreduce in device memory under MPI
+  ifneq ($(NCCL),0)
+    NCCL_H := $(firstword $(wildcard $(CUDA_ROOT)/include/nccl.h /usr/include/nccl.h))
+  endif
+  ifneq ($(NCCL_H),)
+    $(info ✓ NCCL: $(NCCL_H): GPU gradients are averaged in device memory)
+    NVCC_NCCL = -DSMEARSEG_NCCL=1
+    LIB_NCCL = -lnccl
+  else
+    $(info ✗ NCCL off (no nccl.h, or NCCL=0): GPU gradients go through host MPI)
+  endif
   CUDA_LIBS = -L$(CUDA_ROOT)/lib64 -Wl,-rpath,$(CUDA_ROOT)/lib64 \
-              -Wl,--as-needed -lcublas -lcudart -lstdc++ -Wl,--no-as-needed
+              -Wl,--as-needed $(LIB_NCCL) -lcublas -lcudart -lstdc++ \
+              -Wl,--no-as-needed
 else
   $(info ✗ CUDA off (no nvcc, or CUDA=0): CPU backend only)
 endif
@@ -141,14 +155,15 @@ $(BUILD)/%.o: %.c
 # machine without a GPU.
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -I$(SRCDIR)/lib -MMD -MP -c -o $@ $<
+	$(NVCC) $(NVCCFLAGS) $(NVCC_NCCL) -I$(SRCDIR)/lib -MMD -MP -c -o $@ $<
 
-# backend.c lists the built backends: recompiled when CUDA is switched
-# on or off in the same build directory.
-$(BUILD)/lib/nn/backend.o: $(BUILD)/cuda-$(CUDA).stamp
-$(BUILD)/cuda-$(CUDA).stamp:
+# backend.c lists the built backends and nccl.cu has NCCL or not: both
+# are recompiled when CUDA or NCCL is switched in the same build directory.
+GPU_STAMP := $(BUILD)/gpu-cuda$(CUDA)-nccl$(if $(NVCC_NCCL),1,0).stamp
+$(BUILD)/lib/nn/backend.o $(BUILD)/lib/nn/cuda/nccl.o: $(GPU_STAMP)
+$(GPU_STAMP):
 	@mkdir -p $(@D)
-	@rm -f $(BUILD)/cuda-*.stamp
+	@rm -f $(BUILD)/gpu-*.stamp $(BUILD)/cuda-*.stamp
 	@touch $@
 
 $(LIBA): $(LIB_OBJS)

@@ -506,7 +506,17 @@ main(int argc, char **argv)
 	struct nn_backend_opts bo = { .threads = t.cmd.threads,
 	    .device = t.comm.local_rank, .precision = t.cmd.precision };
 	t.ops = nn_backend_open(t.cmd.device, &bo);
-	t.dev = (struct comm_device){ t.ops->download, t.ops->upload };
+	t.dev = (struct comm_device){ t.ops->download, t.ops->upload, NULL };
+	/* gradients averaged in device memory (NCCL) where the backend can,
+	 * else through host memory */
+	if (t.comm.size > 1 && t.ops->collective_init != NULL) {
+		char why[256];
+		if (t.ops->collective_init(t.comm.rank, t.comm.size,
+		    t.comm.local_size, comm_bcast, why, sizeof why) == 0)
+			t.dev.allreduce_mean = t.ops->allreduce_mean;
+		else if (t.comm.rank == 0 && !t.cmd.quiet)
+			warn("gradients averaged through host memory: %s", why);
+	}
 	setup(&t);
 	if (r->epochs >= t.cfg.train.epochs && t.comm.rank == 0 &&
 	    !t.cmd.quiet)

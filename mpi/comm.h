@@ -56,19 +56,20 @@ void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
  * BUCKET 0 is one allreduce at comm_grads_end, as comm_allreduce_mean.
  *
  * Backend memory (DEV not NULL: the gradients are device memory of an
- * asynchronous backend).  The contract with the backend (nn/ops.h,
+ * asynchronous backend; unet-train passes NULL for the CPU backend, whose
+ * path is unchanged).  The contract with the backend (nn/ops.h,
  * Ordering):
  *   - "grads[off..n) is final" means that the ops which write it have been
  *     QUEUED, not that they have run: unet_backward calls
  *     comm_grads_ready right after queuing a layer's backward ops.  A
  *     bucket counts as finished on the backend's stream only once an
- *     operation ordered after those ops has completed: here, the
- *     bucket's download, which the backend orders after every op queued
- *     before it and which returns when the host copy may be read.  (A
- *     device-side reduction such as NCCL would instead enqueue the
- *     allreduce on the backend's stream, or wait for an event recorded
- *     there; calling the backend's sync() is the portable form.)
- *   - This host path downloads each bucket into a host staging buffer of
+ *     operation ordered after those ops has completed: on the host
+ *     path, the bucket's download, which the backend orders after every
+ *     op queued before it and which returns when the host copy may be
+ *     read; with a device collective (below), the collective itself,
+ *     queued on the same stream.  (Another agent reading the device
+ *     memory would call the backend's sync() first.)
+ *   - The host path downloads each bucket into a host staging buffer of
  *     n floats, allreduces the staged copy, and at comm_grads_end divides
  *     the sums by the number of ranks ON THE HOST and uploads the means
  *     in one piece: the mean is taken in one place, after the sum, for
@@ -76,10 +77,18 @@ void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
  *     the order of the sums.
  *   - comm_grads_end returns when the means are in grads on the backend
  *     (the upload is ordered before any later op), so Adam may follow.
+ *
+ * Device collective (DEV->allreduce_mean set: NCCL, one GPU per rank).
+ * Each finished bucket's allreduce is queued on the backend's stream
+ * right away: the stream orders it after the kernels that wrote the
+ * bucket, so it needs no synchronisation, and before Adam; the mean is
+ * taken by the collective itself (NCCL's ncclAvg), per bucket, on the
+ * device.  Nothing is staged, downloaded or uploaded.
  */
 struct comm_device {
 	void (*download)(void *host_dst, const void *src, size_t bytes);
 	void (*upload)(void *dst, const void *host_src, size_t bytes);
+	void (*allreduce_mean)(float *buf, size_t n);   /* or NULL */
 };
 
 void comm_grads_begin(float *buf, size_t n, size_t bucket,

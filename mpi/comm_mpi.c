@@ -145,6 +145,12 @@ bucket_start(size_t k)
 	size_t hi = gs.n - k * gs.bucket;
 	size_t lo = hi > gs.bucket ? hi - gs.bucket : 0;
 
+	// a device collective is queued after the ops that wrote the bucket
+	if (gs.dev != NULL && gs.dev->allreduce_mean != NULL) {
+		gs.dev->allreduce_mean(gs.dbuf + lo, hi - lo);
+		gs.req[k] = MPI_REQUEST_NULL;
+		return;
+	}
 	// the download is ordered after the ops that wrote the bucket
 	if (gs.dev != NULL)
 		gs.dev->download(gs.buf + lo, gs.dbuf + lo,
@@ -162,13 +168,13 @@ comm_grads_begin(float *buf, size_t n, size_t bucket,
 	gs.started = 0;
 	gs.nb = 0;
 	gs.dev = mpi_size > 1 ? dev : NULL;
-	if (gs.dev != NULL) {
+	gs.dbuf = buf;
+	if (gs.dev != NULL && gs.dev->allreduce_mean == NULL) {
 		if (n > gs.stage_cap) {
 			free(gs.stage);
 			gs.stage = xmalloc_array(n, sizeof(float));
 			gs.stage_cap = n;
 		}
-		gs.dbuf = buf;
 		gs.buf = gs.stage;
 	}
 	if (mpi_size == 1 || bucket == 0 || n == 0)
@@ -205,6 +211,14 @@ comm_grads_end(void)
 {
 	if (mpi_size == 1)
 		return;
+	if (gs.dev != NULL && gs.dev->allreduce_mean != NULL) {
+		if (gs.nb == 0)
+			gs.dev->allreduce_mean(gs.dbuf, gs.n);
+		while (gs.started < gs.nb)
+			bucket_start(gs.started++);
+		gs.nb = 0;
+		return;
+	}
 	if (gs.nb == 0) {
 		if (gs.dev != NULL)
 			gs.dev->download(gs.buf, gs.dbuf, gs.n * sizeof(float));

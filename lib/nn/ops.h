@@ -114,6 +114,18 @@ struct nn_ops {
 	// A one-line description of the hardware, for logs and benchmarks.
 	const char *(*describe)(void);
 
+	// --- data-parallel collectives in backend memory (NULL: none) -------
+	// collective_init joins the backend to the job's RANK of SIZE ranks
+	// (LOCAL_SIZE of them on this host), with BCAST copying bytes from
+	// rank 0 to all (the MPI layer's); it returns -1 with the reason in
+	// WHY where it cannot (no NCCL, ranks sharing a GPU), and the MPI
+	// layer then keeps its host path.  allreduce_mean replaces buf[0..n)
+	// by its mean over the ranks, queued in order with the ops (see
+	// mpi/comm.h).  shutdown leaves the collective.
+	int (*collective_init)(int rank, int size, int local_size,
+	    void (*bcast)(void *buf, size_t bytes), char *why, size_t whylen);
+	void (*allreduce_mean)(float *buf, size_t n);
+
 	// --- memory ---------------------------------------------------------
 	void *(*alloc)(size_t bytes);                   /* zeroed */
 	void (*free)(void *p);

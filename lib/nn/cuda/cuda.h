@@ -39,6 +39,12 @@ void cuda_zero(void *p, size_t bytes);
 void cuda_upload(void *dst, const void *host_src, size_t bytes);
 void cuda_download(void *host_dst, const void *src, size_t bytes);
 
+// --- collectives (nccl.cu) -----------------------------------------------------
+int cuda_collective_init(int rank, int size, int local_size,
+    void (*bcast)(void *buf, size_t bytes), char *why, size_t whylen);
+void cuda_allreduce_mean(float *buf, size_t n);
+void cuda_collective_free(void);
+
 // --- kernels (signatures and shapes as in struct nn_ops) ----------------------
 void cuda_conv3x3_forward(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,

@@ -89,6 +89,7 @@ cuda_shutdown(void)
 	if (device < 0)
 		return;
 	CUDA_CHECK(cudaStreamSynchronize(cuda_stream));
+	cuda_collective_free();
 	for (int i = 0; i < CUDA_SCRATCH_SLOTS; i++) {
 		CUDA_CHECK(cudaFree(scratch[i]));
 		scratch[i] = NULL;
