@@ -1,6 +1,6 @@
 /*
  * test_nn_grad.c - finite-difference gradient checks of every network op
- * and of the whole tiny U-Net, on the CPU backend.
+ * and of the whole tiny U-Net, on any backend (default the CPU).
  *
  *	test_nn_grad [-b BACKEND] [-o OP] [-v]
  *
@@ -16,8 +16,9 @@
  *	max_i |a_i - n_i| / max(|a_i| + |n_i|, 1e-2 * max_j (|a_j| + |n_j|))
  * with a the analytic and n the numerical gradient; it is printed per
  * tensor and must be below the op's tolerance.  -b picks the backend
- * (default cpu), -o OP runs one op (names as nn_op_name(), or "unet"); -v
- * prints every check.  Adam has no
+ * (default cpu; a device backend is reached through upload and download,
+ * hostview.h, and -H does so for the CPU too), -o OP runs one op (names
+ * as nn_op_name(), or "unet"); -v prints every check.  Adam has no
  * gradient: it is checked against the update written out in double.
  */
 #include <math.h>
@@ -30,6 +31,7 @@
 #include "nn/backend.h"
 #include "nn/ops.h"
 #include "nn/unet.h"
+#include "hostview.h"
 #include "tap.h"
 
 static const struct nn_ops *ops;
@@ -924,6 +926,7 @@ int
 main(int argc, char **argv)
 {
 	const char *only = NULL, *backend = "cpu";
+	int hview = 0;
 
 	setprogname(argv[0]);
 	for (int i = 1; i < argc; i++) {
@@ -933,16 +936,18 @@ main(int argc, char **argv)
 			backend = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = 1;
+		else if (strcmp(argv[i], "-H") == 0)
+			hview = 1;
 		else
-			die("usage: test_nn_grad [-b backend] [-o op] [-v]");
+			die("usage: test_nn_grad [-b backend] [-o op] [-v] [-H]");
 	}
 	if (only != NULL && nn_op_lookup(only) < 0 && strcmp(only, "unet") != 0)
 		die("unknown op '%s'", only);
-	/* the checks read and write the ops' tensors on the host */
+	/* the checks read and write the ops' tensors on the host: any
+	 * other backend is reached through upload and download */
 	ops = nn_backend_open(backend, NULL);
-	if (!ops->host_memory)
-		die("the gradient checks run on a host-memory backend; %s is "
-		    "checked against cpu by test_backend_ops", backend);
+	if (!ops->host_memory || hview)
+		ops = hostview(ops);
 	rng_seed(&rng, 42);
 
 #define RUN(name, call) \
