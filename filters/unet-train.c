@@ -392,6 +392,19 @@ record_epoch(struct trainer *t, double train_loss, const struct val_result *vr,
 
 // --- main --------------------------------------------------------------------
 
+static int job_ranks;           /* ranks of the job, for all_ranks */
+
+/* 1 if OK is 1 on every rank: the device collective is used by all ranks
+ * or by none. */
+static int
+all_ranks(int ok)
+{
+	double n = ok != 0;
+
+	comm_allreduce_sum_f64(&n, 1);
+	return n == job_ranks;
+}
+
 static void
 setup(struct trainer *t)
 {
@@ -506,15 +519,19 @@ main(int argc, char **argv)
 	struct nn_backend_opts bo = { .threads = t.cmd.threads,
 	    .device = t.comm.local_rank, .precision = t.cmd.precision };
 	t.ops = nn_backend_open(t.cmd.device, &bo);
-	t.dev = (struct comm_device){ t.ops->download, t.ops->upload, NULL };
+	t.dev = (struct comm_device){ t.ops->download, t.ops->upload, NULL,
+	    NULL };
 	/* gradients averaged in device memory (NCCL) where the backend can,
 	 * else through host memory */
+	job_ranks = t.comm.size;
 	if (t.comm.size > 1 && t.ops->collective_init != NULL) {
 		char why[256];
 		if (t.ops->collective_init(t.comm.rank, t.comm.size,
-		    t.comm.local_size, comm_bcast, why, sizeof why) == 0)
+		    t.comm.local_size, comm_bcast, all_ranks, why,
+		    sizeof why) == 0) {
 			t.dev.allreduce_mean = t.ops->allreduce_mean;
-		else if (t.comm.rank == 0 && !t.cmd.quiet)
+			t.dev.allreduce_wait = t.ops->allreduce_wait;
+		} else if (t.comm.rank == 0 && !t.cmd.quiet)
 			warn("gradients averaged through host memory: %s", why);
 	}
 	setup(&t);

@@ -79,16 +79,20 @@ void comm_allreduce_sum_u64(uint64_t *buf, size_t n);
  *     (the upload is ordered before any later op), so Adam may follow.
  *
  * Device collective (DEV->allreduce_mean set: NCCL, one GPU per rank).
- * Each finished bucket's allreduce is queued on the backend's stream
- * right away: the stream orders it after the kernels that wrote the
- * bucket, so it needs no synchronisation, and before Adam; the mean is
- * taken by the collective itself (NCCL's ncclAvg), per bucket, on the
- * device.  Nothing is staged, downloaded or uploaded.
+ * Each finished bucket's allreduce is started right away on the device,
+ * after the kernels queued so far (an event on the backend's stream, so
+ * no host synchronisation) and beside the kernels of the layers still to
+ * come, which write other parts of the buffer; the mean is taken by the
+ * collective itself (NCCL's ncclAvg), per bucket, on the device.
+ * comm_grads_end calls DEV->allreduce_wait, which orders everything
+ * queued after it (Adam, the next step's zeroing) after the last
+ * allreduce.  Nothing is staged, downloaded or uploaded.
  */
 struct comm_device {
 	void (*download)(void *host_dst, const void *src, size_t bytes);
 	void (*upload)(void *dst, const void *host_src, size_t bytes);
 	void (*allreduce_mean)(float *buf, size_t n);   /* or NULL */
+	void (*allreduce_wait)(void);
 };
 
 void comm_grads_begin(float *buf, size_t n, size_t bucket,

@@ -217,6 +217,7 @@ comm_grads_end(void)
 		while (gs.started < gs.nb)
 			bucket_start(gs.started++);
 		gs.nb = 0;
+		gs.dev->allreduce_wait();
 		return;
 	}
 	if (gs.nb == 0) {

@@ -117,14 +117,19 @@ struct nn_ops {
 	// --- data-parallel collectives in backend memory (NULL: none) -------
 	// collective_init joins the backend to the job's RANK of SIZE ranks
 	// (LOCAL_SIZE of them on this host), with BCAST copying bytes from
-	// rank 0 to all (the MPI layer's); it returns -1 with the reason in
-	// WHY where it cannot (no NCCL, ranks sharing a GPU), and the MPI
-	// layer then keeps its host path.  allreduce_mean replaces buf[0..n)
-	// by its mean over the ranks, queued in order with the ops (see
+	// rank 0 to all and ALL_OK(ok) returning 1 if ok is 1 on every rank
+	// (the MPI layer's); it returns -1 with the reason in WHY, on every
+	// rank alike, where it cannot (no NCCL, ranks sharing a GPU on some
+	// host), and the MPI layer then keeps its host path.  allreduce_mean replaces buf[0..n)
+	// by its mean over the ranks, started after the ops queued so far
+	// and running beside those queued later; allreduce_wait orders every
+	// op queued after it after every allreduce started (see
 	// mpi/comm.h).  shutdown leaves the collective.
 	int (*collective_init)(int rank, int size, int local_size,
-	    void (*bcast)(void *buf, size_t bytes), char *why, size_t whylen);
+	    void (*bcast)(void *buf, size_t bytes), int (*all_ok)(int ok),
+	    char *why, size_t whylen);
 	void (*allreduce_mean)(float *buf, size_t n);
+	void (*allreduce_wait)(void);
 
 	// --- memory ---------------------------------------------------------
 	void *(*alloc)(size_t bytes);                   /* zeroed */

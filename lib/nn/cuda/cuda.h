@@ -41,8 +41,10 @@ void cuda_download(void *host_dst, const void *src, size_t bytes);
 
 // --- collectives (nccl.cu) -----------------------------------------------------
 int cuda_collective_init(int rank, int size, int local_size,
-    void (*bcast)(void *buf, size_t bytes), char *why, size_t whylen);
+    void (*bcast)(void *buf, size_t bytes), int (*all_ok)(int ok),
+    char *why, size_t whylen);
 void cuda_allreduce_mean(float *buf, size_t n);
+void cuda_allreduce_wait(void);
 void cuda_collective_free(void);
 
 // --- kernels (signatures and shapes as in struct nn_ops) ----------------------

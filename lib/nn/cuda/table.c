@@ -14,6 +14,7 @@ const struct nn_ops nn_ops_cuda = {
 	.describe = cuda_describe,
 	.collective_init = cuda_collective_init,
 	.allreduce_mean = cuda_allreduce_mean,
+	.allreduce_wait = cuda_allreduce_wait,
 	.alloc = cuda_alloc,
 	.free = cuda_free,
 	.zero = cuda_zero,
