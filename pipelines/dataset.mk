@@ -17,14 +17,13 @@
 #   DATASET=dataset      where the stages go
 #   SAMPLES=             a cell-sample stream to use instead of the one
 #                        pipelines/blocks.sh makes from share/blocks
-#   REAL_SHARE=0         share of the training tiles cut from real BCCD
+#   REAL_SHARE=0.2       share of the training tiles cut from real BCCD
 #                        smear fields (label-smear) instead of the
-#                        synthetic backgrounds.  0 by default: with 0.2,
-#                        red cells and platelets on held-out BCCD smears
-#                        came out best of all recipes tried, but the
-#                        white cells there were lost (recall 0.05, see
-#                        share/models/README.md), since those fields
-#                        show BCCD's white cells only as ignored boxes
+#                        synthetic backgrounds: their red cells are
+#                        labelled healthy, and the nuclei and platelets
+#                        in their boxes carry the partial labels White
+#                        cell and Platelet (share/models/README.md has
+#                        what it did); 0 gives synthetic tiles alone
 #
 # Stages (all under $(DATASET)/):
 #   samples.pam                      every cell sample (blocks.sh, crop-cells)
@@ -48,7 +47,7 @@ SEED    ?= 1
 SIZE    ?= default
 DATASET ?= dataset
 SAMPLES ?=
-REAL_SHARE ?= 0
+REAL_SHARE ?= 0.2
 
 .PHONY: dataset dataset-stats contact-sheet
 
