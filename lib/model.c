@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "classes.h"
 #include "history.h"
 #include "util.h"
@@ -62,24 +64,16 @@ kv_free(struct kv *m)
 int
 parse_float_array(const char *s, float *out, int n)
 {
-	char *end;
+	json_t *a = json_loads(s, 0, NULL);
+	int ok = json_is_array(a) && json_array_size(a) == (size_t)n;
 
-	while (*s == ' ')
-		s++;
-	if (*s++ != '[')
-		return 0;
-	for (int i = 0; i < n; i++) {
-		out[i] = strtof(s, &end);
-		if (end == s)
-			return 0;
-		s = end;
-		while (*s == ' ')
-			s++;
-		if (*s != (i == n - 1 ? ']' : ','))
-			return 0;
-		s++;
+	for (int i = 0; ok && i < n; i++) {
+		json_t *v = json_array_get(a, i);
+		if ((ok = json_is_number(v)))
+			out[i] = (float)json_number_value(v);
 	}
-	return 1;
+	json_decref(a);
+	return ok;
 }
 
 /* V[0..n) as a JSON array, "%.9g" each (a float survives the trip through
