@@ -39,3 +39,41 @@ assert_fails_cleanly() {
 		echo "stderr '$stderr' does not contain '$1'" >&2; return 1
 	fi
 }
+
+# st_header FILE: the JSON header of safetensors FILE, padding included.
+st_header() {
+	local hlen
+	hlen=$(od -An -t u8 -N 8 "$1" | tr -d ' ')
+	tail -c +9 "$1" | head -c "$hlen"
+}
+
+# st_edit FILE SED-SCRIPT: rewrite the JSON header of safetensors FILE
+# through sed -E, re-pad it to a multiple of 8 and fix its length; the
+# data bytes stay as they are.
+st_edit() {
+	local f=$1 hlen h n i
+	hlen=$(od -An -t u8 -N 8 "$f" | tr -d ' ')
+	h=$(st_header "$f" | sed -E "$2")
+	h=${h%"${h##*[! ]}"}
+	while [ $(( ${#h} % 8 )) -ne 0 ]; do h="$h "; done
+	n=${#h}
+	{
+		for i in 0 1 2 3 4 5 6 7; do
+			printf "\\$(printf %03o $(( (n >> (8 * i)) & 255 )))"
+		done
+		printf '%s' "$h"
+		tail -c +$((9 + hlen)) "$f"
+	} >"$f.edit" && mv "$f.edit" "$f"
+}
+
+# no_temporaries DIR...: no ".NAME.tmpXXXXXX" file of the atomic writers
+# is left in any DIR.
+no_temporaries() {
+	local d left
+	for d in "$@"; do
+		left=$(find "$d" -maxdepth 1 -name '.*.tmp??????' 2>/dev/null)
+		if [ -n "$left" ]; then
+			echo "temporary files left behind: $left" >&2; return 1
+		fi
+	done
+}

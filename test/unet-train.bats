@@ -311,3 +311,14 @@ print(p[..., 1:6].sum(-1)[(lab >= 1) & (lab <= 5)].mean())' "$T/$2.npy" "$F/trai
 	# and not a constant: the scores move between epochs
 	[ "$(sed 's/.*"val_mean_iou": \([0-9.]*\).*/\1/' "$T/log.jsonl" | sort -u | wc -l)" -gt 1 ]
 }
+
+@test "unet-train: resume from a checkpoint whose history is empty text" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/a.st" -e 1 -C "$T/ck"
+	st_edit "$T/ck/checkpoint.safetensors" 's/"training\.history":"([^"\\]|\\.)*"/"training.history":""/'
+	run tensor-info -m "$T/ck/checkpoint.safetensors"
+	[[ "$output" == *$'\ntraining.history=\n'* ]]
+	run --separate-stderr train -o "$T/a.st" -e 2 -r "$T/ck"
+	assert_fails_cleanly "ck/checkpoint.safetensors: metadata 'training.history' is not a JSON array"
+	no_temporaries "$T" "$T/ck"
+}

@@ -439,6 +439,12 @@ test_history(void)
 	dies(load_bad_history, dir, "checkpoint with a bad history",
 	    "checkpoint.safetensors: metadata 'training.history' is not a "
 	    "JSON array");
+	// an empty history text: once written before the history array
+	s.rec.history = "";
+	checkpoint_save(dir, &s);
+	dies(load_bad_history, dir, "checkpoint with an empty history",
+	    "checkpoint.safetensors: metadata 'training.history' is not a "
+	    "JSON array");
 	adam_free(&s.opt, s.net);
 	unet_free(s.net);
 	char path[600];
