@@ -202,16 +202,27 @@ model_import(struct unet *net, float *buf, const struct st_file *f,
 		if ((t = st_find(f, name)) == NULL)
 			die("%s: no tensor '%s' (not a model of this "
 			    "architecture?)", fname, name);
-		ok = t->dtype == DTYPE_F32 && t->ndim == p->ndim;
+		ok = (t->dtype == DTYPE_F32 || (t->dtype == DTYPE_F16 &&
+		    *prefix == '\0')) && t->ndim == p->ndim;
 		for (int j = 0; ok && j < p->ndim; j++)
 			ok = t->shape[j] == p->shape[j];
 		if (!ok)
-			die("%s: tensor '%s' is not F32 of shape [%lld,%lld,"
+			die("%s: tensor '%s' is not %s of shape [%lld,%lld,"
 			    "%lld,%lld] (first %d dims)", fname, name,
+			    *prefix == '\0' ? "F32 or F16" : "F32",
 			    (long long)p->shape[0], (long long)p->shape[1],
 			    (long long)p->shape[2], (long long)p->shape[3],
 			    p->ndim);
-		convert(p, h + p->off, t->data, 0);
+		if (t->dtype == DTYPE_F16) {
+			/* parameters at rest as F16 become F32 here; the
+			 * file's tensor is left as it is */
+			float *d = xmalloc_array(p->n, sizeof *d);
+			f16_to_f32(d, t->data, p->n);
+			convert(p, h + p->off, d, 0);
+			free(d);
+		} else {
+			convert(p, h + p->off, t->data, 0);
+		}
 	}
 	net->ops->upload(buf, h, net->nparams * sizeof(float));
 	free(name);
@@ -281,7 +292,6 @@ model_read(const char *path, int max_batch, int train,
 	struct unet_arch arch;
 	struct unet *net;
 	char why[256];
-	void **conv;
 	int i;
 
 	st_read(path, f);
@@ -310,24 +320,10 @@ model_read(const char *path, int max_batch, int train,
 		if (!(info->std[i] > 0))
 			die("%s: metadata 'input.std' must be positive", name);
 
-	/* F16 parameters at rest become F32 for the network */
-	conv = xcalloc(f->n, sizeof *conv);
-	for (i = 0; i < f->n; i++)
-		if (f->t[i].dtype == DTYPE_F16) {
-			size_t k = tensor_numel(&f->t[i]);
-			float *d = xmalloc_array(k, sizeof *d);
-			f16_to_f32(d, f->t[i].data, k);
-			f->t[i].data = conv[i] = d;
-			f->t[i].dtype = DTYPE_F32;
-		}
+	/* F16 parameters at rest become F32 in model_import(); F's tensors
+	 * stay as the file has them */
 	net = unet_create(&arch, max_batch, train, ops);
 	model_import(net, net->params, f, name, "");
-	for (i = 0; i < f->n; i++)
-		if (conv[i] != NULL) {
-			free(conv[i]);
-			f->t[i].data = NULL;
-		}
-	free(conv);
 	return net;
 }
 
@@ -482,10 +478,12 @@ checkpoint_load(const char *dir, struct train_state *s,
 	v = st_find(&f, "adam.v");
 	rg = st_find(&f, "rng.data");
 	if (!m || !v || !rg || m->dtype != DTYPE_F32 ||
-	    v->dtype != DTYPE_F32 || tensor_numel(m) != np ||
+	    v->dtype != DTYPE_F32 || rg->dtype != DTYPE_U8 ||
+	    tensor_numel(m) != np ||
 	    tensor_numel(v) != np || tensor_nbytes(rg) != sizeof s->data_rng)
 		die("%s: not a checkpoint (optimizer or RNG state missing or "
-		    "of the wrong size)", path);
+		    "of the wrong dtype or size: adam.m and adam.v F32, "
+		    "rng.data U8)", path);
 	adam_init(&s->opt, s->net, as);
 	s->net->ops->upload(s->opt.m, m->data, np * sizeof(float));
 	s->net->ops->upload(s->opt.v, v->data, np * sizeof(float));

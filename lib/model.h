@@ -83,7 +83,9 @@ struct tensor *model_export(const struct unet *net, const float *buf,
     const char *prefix);
 void model_tensors_free(const struct unet *net, struct tensor *t);
 /* Fill BUF from F's tensors named PREFIX + each parameter's name; dies
- * naming FNAME if one is missing or is not F32 of the expected shape. */
+ * naming FNAME if one is missing or is not F32 of the expected shape (the
+ * parameters themselves, PREFIX "", may also be F16).  F is not
+ * changed. */
 void model_import(struct unet *net, float *buf, const struct st_file *f,
     const char *fname, const char *prefix);
 

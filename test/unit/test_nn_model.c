@@ -391,6 +391,66 @@ load_bad_history(const void *dir)
 	checkpoint_load(dir, &s, &c.model, "tiny.yaml", 1, NULL, &test_adam);
 }
 
+/* Rewrite DIR/checkpoint.safetensors with tensor NAME stored as F16
+ * (zeros: the same elements in half the bytes; a U8 tensor's bytes as
+ * half as many F16). */
+static void
+checkpoint_to_f16(const char *dir, const char *name)
+{
+	char path[600];
+	struct st_file f;
+	uint16_t *h = NULL;
+
+	snprintf(path, sizeof(path), "%s/checkpoint.safetensors", dir);
+	st_read(path, &f);
+	for (int i = 0; i < f.n; i++)
+		if (strcmp(f.t[i].name, name) == 0) {
+			/* the same elements; a U8 tensor the same bytes */
+			size_t k = f.t[i].dtype == DTYPE_U8 ?
+			    tensor_nbytes(&f.t[i]) / 2 : tensor_numel(&f.t[i]);
+			f.t[i].dtype = DTYPE_F16;
+			f.t[i].ndim = 1;
+			f.t[i].shape[0] = (int64_t)k;
+			h = xcalloc(k, sizeof *h);
+			f.t[i].data = h;
+		}
+	st_write(path, f.t, f.n, f.meta_key, f.meta_val, f.nmeta);
+	free(h);
+	st_free(&f);
+}
+
+/* Checkpoints whose optimizer or RNG state is stored as F16: refused with
+ * one line, not read through the converted parameters' freed buffers. */
+static void
+test_checkpoint_dtypes(void)
+{
+	static const char *const names[] = { "adam.m", "adam.v", "rng.data" };
+	struct unet_config c;
+	struct train_state s = { 0 };
+	const char *dir = scratch();
+	char path[600], what[64];
+
+	unet_config_load(&c, "share/unet-tiny.yaml", NULL);
+	s.net = unet_create(&c.model, 1, 1, NULL);
+	adam_init(&s.opt, s.net, &test_adam);
+	s.norm = (struct model_info){ { 1, 2, 3 }, { 4, 5, 6 } };
+	for (int k = 0; k < c.model.classes; k++)
+		s.rec.class_w[k] = 1;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		checkpoint_save(dir, &s);
+		checkpoint_to_f16(dir, names[i]);
+		snprintf(what, sizeof what, "checkpoint with %s as F16",
+		    names[i]);
+		dies(load_bad_history, dir, what, "checkpoint.safetensors: not "
+		    "a checkpoint (optimizer or RNG state missing or of the "
+		    "wrong dtype or size");
+	}
+	adam_free(&s.opt, s.net);
+	unet_free(s.net);
+	snprintf(path, sizeof(path), "%s/checkpoint.safetensors", dir);
+	remove(path);
+}
+
 /* The history and the log: jansson's text of the numbers as printf
  * rounds them, and the same text again after a parse (a resumed run). */
 static void
@@ -544,6 +604,7 @@ main(int argc, char **argv)
 	test_save_load();
 	test_checkpoint();
 	test_history();
+	test_checkpoint_dtypes();
 	test_class_weights();
 	test_split_batch();
 	rmdir(scratch());
