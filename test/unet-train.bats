@@ -322,3 +322,18 @@ print(p[..., 1:6].sum(-1)[(lab >= 1) & (lab <= 5)].mean())' "$T/$2.npy" "$F/trai
 	assert_fails_cleanly "ck/checkpoint.safetensors: metadata 'training.history' is not a JSON array"
 	no_temporaries "$T" "$T/ck"
 }
+
+@test "unet-train: in_channels other than 3 is refused, in a config and in a model" {
+	T=$BATS_TEST_TMPDIR
+	for n in 1 8 64; do
+		sed "s/^  in_channels: 3/  in_channels: $n/" "$C" >"$T/c$n.yaml"
+		run --separate-stderr unet-train -q -c "$T/c$n.yaml" -t "$F/train.pam" \
+		    -v "$F/val.pam" -o "$T/m.st" -e 1
+		assert_fails_cleanly "c$n.yaml:6: in_channels: $n is not supported (the input is an RGB picture: 3)"
+		[ ! -e "$T/m.st" ]
+	done
+	train -o "$T/m.st" -e 1
+	st_edit "$T/m.st" 's/in_channels: 3/in_channels: 8/'
+	run --separate-stderr unet-infer -m "$T/m.st" "$F/val.pam"
+	assert_fails_cleanly "m.st:4: in_channels: 8 is not supported"
+}

@@ -128,8 +128,13 @@ load_model(struct yamldoc *y, yaml_node_t *m, struct unet_arch *c)
 	if ((n = yamldoc_get(y, m, "input_size")) != NULL)
 		c->input_h = c->input_w = (int)yamldoc_long(y, n, "input_size",
 		    2, 8192);
-	if ((n = yamldoc_get(y, m, "in_channels")) != NULL)
-		c->in_channels = (int)yamldoc_long(y, n, "in_channels", 1, 64);
+	/* every program feeds the network RGB pictures (tileset.c,
+	 * unet-infer): any other count would read past them */
+	if ((n = yamldoc_get(y, m, "in_channels")) != NULL &&
+	    (c->in_channels = (int)yamldoc_long(y, n, "in_channels", 1,
+	    64)) != 3)
+		yamldoc_die(y, n, "in_channels: %d is not supported (the "
+		    "input is an RGB picture: 3)", c->in_channels);
 	if ((n = yamldoc_get(y, m, "classes")) != NULL)
 		c->classes = (int)yamldoc_long(y, n, "classes", 2, 255);
 	if ((n = yamldoc_get(y, m, "widths")) != NULL) {

@@ -116,6 +116,13 @@ test_config(void)
 	    "bad.yaml:2: widths: expected a list");
 	config_fails("optimizer:\n  lr: 1\n",
 	    "bad.yaml:1: unknown key 'optimizer'");
+	config_fails("model:\n  in_channels: 8\n",
+	    "bad.yaml:2: in_channels: 8 is not supported (the input is an "
+	    "RGB picture: 3)");
+	config_fails("model:\n  in_channels: 1\n",
+	    "bad.yaml:2: in_channels: 1 is not supported");
+	dies(load_arch, "model:\n  in_channels: 64\n", "a model's "
+	    "architecture", "bad.yaml:2: in_channels: 64 is not supported");
 }
 
 static void
