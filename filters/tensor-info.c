@@ -10,6 +10,7 @@
  * the library readers check it; output is spooled, so an error in any file
  * leaves stdout empty.
  */
+#define _GNU_SOURCE             /* fopencookie */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,41 +97,36 @@ print_escaped(FILE *out, const char *s)
 	}
 }
 
-/* List the arrays of a .npy stream held in BUF (LEN bytes). */
+/* List the arrays of the .npy stream F. */
 static void
-info_npy(FILE *out, const char *name, char *buf, size_t len)
+info_npy(FILE *out, const char *name, FILE *f)
 {
 	struct tensor t;
-	FILE *f = fmemopen(buf, len, "rb");
 
-	if (f == NULL)
-		die("%s: fmemopen:", name);
 	while (npy_read_stream(f, name, &t)) {
 		print_tensor(out, name, &t);
 		tensor_free(&t);
 	}
-	fclose(f);
 }
 
-/* List the tensors (and with META the metadata) of a safetensors file
- * held in BUF, which this takes over. */
+/* List the tensors (and with META the metadata) of the safetensors
+ * stream F. */
 static void
-info_safetensors(FILE *out, const char *name, char *buf, size_t len,
-    int meta)
+info_safetensors(FILE *out, const char *name, FILE *f, int meta)
 {
-	struct st_file f;
+	struct st_file st;
 	int i;
 
-	st_parse(name, buf, len, &f);
-	for (i = 0; i < f.n; i++)
-		print_tensor(out, f.t[i].name, &f.t[i]);
-	for (i = 0; meta && i < f.nmeta; i++) {
-		print_escaped(out, f.meta_key[i]);
+	st_fread(f, name, &st);
+	for (i = 0; i < st.n; i++)
+		print_tensor(out, st.t[i].name, &st.t[i]);
+	for (i = 0; meta && i < st.nmeta; i++) {
+		print_escaped(out, st.meta_key[i]);
 		fputc('=', out);
-		print_escaped(out, f.meta_val[i]);
+		print_escaped(out, st.meta_val[i]);
 		fputc('\n', out);
 	}
-	st_free(&f);
+	st_free(&st);
 }
 
 static int
@@ -141,31 +137,67 @@ has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+// --- a stream whose first bytes have been looked at -------------------------
+
+/* The bytes read to tell the format, given back before the rest of the
+ * file, so that each reader sees the whole stream and reads no more of it
+ * than its format says (a pipe cannot be rewound). */
+struct peek {
+	unsigned char head[9];
+	size_t n, pos;
+	FILE *rest;
+};
+
+static ssize_t
+peek_read(void *cookie, char *buf, size_t size)
+{
+	struct peek *p = cookie;
+	size_t k = p->n - p->pos < size ? p->n - p->pos : size;
+
+	memcpy(buf, p->head + p->pos, k);
+	p->pos += k;
+	if (k < size)
+		k += fread(buf + k, 1, size - k, p->rest);
+	if (k == 0 && ferror(p->rest))
+		return -1;
+	return (ssize_t)k;
+}
+
 /* Tell the format by the magic bytes: "\x93NUMPY" for .npy, an 8-byte
  * length followed by '{' for safetensors.  When neither matches, the file
  * name's suffix picks the reader whose message explains the problem. */
 static void
 info_file(FILE *out, const char *path, int meta)
 {
+	static const cookie_io_functions_t io = { .read = peek_read };
 	const char *name = display_name(path);
-	size_t len, m;
-	char *buf = read_whole_file(path, &len);
+	struct peek p = { .rest = xfopen(path, "rb") };
+	size_t m;
+	FILE *f;
 
-	if (len == 0)
+	p.n = fread(p.head, 1, sizeof p.head, p.rest);
+	if (p.n < sizeof p.head && ferror(p.rest))
+		die("%s: read error:", name);
+	if (p.n == 0)
 		die("%s: empty file (expected a .npy or safetensors file)",
 		    name);
-	m = len < 6 ? len : 6;
-	if (memcmp(buf, NPY_MAGIC, m) == 0 || (has_suffix(path, ".npy") &&
-	    !(len > 8 && buf[8] == '{'))) {
-		info_npy(out, name, buf, len);
-		free(buf);
-	} else if ((len > 8 && buf[8] == '{') ||
-	    has_suffix(path, ".safetensors")) {
-		info_safetensors(out, name, buf, len, meta);
-	} else {
+	if ((f = fopencookie(&p, "rb", io)) == NULL)
+		die("%s: fopencookie:", name);
+	m = p.n < 6 ? p.n : 6;
+	if (memcmp(p.head, NPY_MAGIC, m) == 0 || (has_suffix(path, ".npy") &&
+	    !(p.n > 8 && p.head[8] == '{')))
+		info_npy(out, name, f);
+	else if ((p.n > 8 && p.head[8] == '{') ||
+	    has_suffix(path, ".safetensors"))
+		info_safetensors(out, name, f, meta);
+	else
 		die("%s: not a .npy or safetensors file (expected the magic "
 		    "\\x93NUMPY, or an 8-byte length and '{')", name);
-	}
+	if (ferror(f) || ferror(p.rest))
+		die("%s: read error:", name);
+	fclose(f);
+	if (p.rest != stdin)
+		fclose(p.rest);
 }
 
 int

@@ -16,6 +16,8 @@
 #include "util.h"
 
 #define LIST_SEP " \t\r"
+/* A list names one file per line: a million lines fit easily. */
+#define LIST_MAX_BYTES  (256u << 20)
 
 /* Cut the line S (NUL-terminated) into its words; returns how many, and
  * *WORD an array of them (NULL if none). */
@@ -49,7 +51,7 @@ list_read(struct list *l, const char *path, const char *name,
 
 	memset(l, 0, sizeof *l);
 	l->name = name;
-	l->text = read_whole_file(path, NULL);
+	l->text = read_whole_file_max(path, LIST_MAX_BYTES, NULL);
 	for (line = l->text; *line != '\0'; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)

@@ -347,13 +347,114 @@ st_parse(const char *name, void *raw, size_t len, struct st_file *f)
 	free(off);
 }
 
+/* Read up to N bytes from IN into BUF; dies on a read error. */
+static size_t
+st_fill(FILE *in, const char *name, unsigned char *buf, size_t n)
+{
+	size_t got = fread(buf, 1, n, in);
+
+	if (got < n && ferror(in))
+		die("%s: read error:", name);
+	return got;
+}
+
+/* The bytes that the tensors of the header (HLEN bytes of JSON at P)
+ * hold; dies as st_parse() would on a bad header. */
+static size_t
+st_data_size(const char *name, const unsigned char *p, size_t hlen)
+{
+	struct st_file tmp = { 0 };
+	uint64_t *off = NULL;
+	size_t sum = 0, nbytes;
+	json_t *h;
+
+	h = st_load_json(name, (const char *)p, hlen);
+	st_header(name, h, &tmp, &off);
+	json_decref(h);
+	for (int i = 0; i < tmp.n; i++) {
+		if (tensor_check_size(&tmp.t[i], &nbytes) != 0 ||
+		    nbytes > SIZE_MAX / 2 - sum)
+			die("%s: tensor '%s': shape too large", name,
+			    tmp.t[i].name);
+		sum += nbytes;
+	}
+	free(off);
+	st_free(&tmp);
+	return sum;
+}
+
+/*
+ * The stream is read as far as its header says and no further: 8 bytes,
+ * then a header of at most ST_MAX_HEADER, then the bytes its tensors hold
+ * (plus ST_SLACK, so that a file with a few bytes too many still gets
+ * st_parse()'s exact message).  An endless or huge input (/dev/zero, a
+ * stray disk image) fails once that much is read, not when memory runs
+ * out.
+ */
+#define ST_SLACK        (1u << 20)
+
+void
+st_fread(FILE *in, const char *name, struct st_file *f)
+{
+	unsigned char *raw = xmalloc(8);
+	size_t got, hlen, want, cap, len, step;
+	uint64_t h64;
+	int i;
+
+	memset(f, 0, sizeof *f);
+	len = st_fill(in, name, raw, 8);
+	if (len < 8) {
+		st_parse(name, raw, len, f);    /* dies: empty, too short */
+		return;
+	}
+	for (h64 = 0, i = 7; i >= 0; i--)
+		h64 = h64 << 8 | raw[i];
+	/* at most ST_MAX_HEADER + 1 bytes: enough to tell "beyond the file"
+	 * from "too large" */
+	hlen = h64 > ST_MAX_HEADER ? ST_MAX_HEADER + 1 : (size_t)h64;
+	raw = xrealloc(raw, 8 + hlen);
+	got = st_fill(in, name, raw + 8, hlen);
+	len += got;
+	if (got < hlen)
+		die("%s: header length %" PRIu64 " exceeds the file (expected "
+		    "at most %zu)", name, h64, got);
+	if (h64 > ST_MAX_HEADER)
+		die("%s: header length %" PRIu64 " too large (expected at most "
+		    "%u)", name, h64, ST_MAX_HEADER);
+	if (hlen < 2 || raw[8] != '{') {
+		st_parse(name, raw, len, f);    /* dies: not a header */
+		return;
+	}
+	want = st_data_size(name, raw + 8, hlen) + ST_SLACK;
+
+	/* the data, in growing steps, and one byte more to see the end */
+	for (cap = len;; ) {
+		step = cap < (64u << 20) ? cap : (64u << 20);
+		if (cap - 8 - hlen + step > want + 1)
+			step = want + 1 - (cap - 8 - hlen);
+		if (step == 0)
+			break;
+		cap += step;
+		raw = xrealloc(raw, cap);
+		got = st_fill(in, name, raw + len, cap - len);
+		len += got;
+		if (len < cap)
+			break;
+	}
+	if (len - 8 - hlen > want)
+		die("%s: more than %zu bytes after the header (its tensors "
+		    "hold %zu)", name, want, want - ST_SLACK);
+	st_parse(name, raw, len, f);
+}
+
 void
 st_read(const char *path, struct st_file *f)
 {
-	size_t len;
-	char *raw = read_whole_file(path, &len);
+	FILE *in = xfopen(path, "rb");
 
-	st_parse(display_name(path), raw, len, f);
+	st_fread(in, display_name(path), f);
+	if (in != stdin)
+		fclose(in);
 }
 
 const struct tensor *

@@ -16,6 +16,7 @@
 #define SMEARSEG_SAFETENSORS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tensor.h"
 
@@ -31,6 +32,9 @@ struct st_file {
 /* Read and validate PATH ("-": standard input).  Dies with one line naming
  * the file and the problem.  Free the result with st_free(). */
 void st_read(const char *path, struct st_file *f);
+/* The same from the stream IN (named NAME), read no further than its
+ * header says: a huge or endless input fails early. */
+void st_fread(FILE *in, const char *name, struct st_file *f);
 /* The same from LEN bytes at BUF, a malloc'd block that f takes over (or
  * frees); NAME is for messages.  For callers that already hold the file. */
 void st_parse(const char *name, void *buf, size_t len, struct st_file *f);

@@ -192,12 +192,21 @@ xfshut(FILE *f, const char *name)
 char *
 read_whole_file(const char *path, size_t *len)
 {
+	return read_whole_file_max(path, SIZE_MAX / 4, len);
+}
+
+char *
+read_whole_file_max(const char *path, size_t max, size_t *len)
+{
 	FILE *f = xfopen(path, "rb");
 	size_t cap = 1 << 16, n = 0, got;
 	char *buf = xmalloc(cap);
 
 	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
 		n += got;
+		if (n > max)
+			die("%s: larger than %zu bytes (expected at most that)",
+			    display_name(path), max);
 		if (cap - n - 1 == 0)
 			buf = xrealloc(buf, cap *= 2);
 	}

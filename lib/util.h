@@ -53,6 +53,9 @@ void xfshut(FILE *f, const char *name);
 
 /* Read a whole file into memory (NUL-terminated); *len gets the size. */
 char *read_whole_file(const char *path, size_t *len);
+/* The same, dying once more than MAX bytes have been read (a config
+ * named /dev/zero, a huge file given by mistake). */
+char *read_whole_file_max(const char *path, size_t max, size_t *len);
 
 /* Monotonic clock in seconds, for progress and benchmarks. */
 double now_seconds(void);

@@ -13,6 +13,10 @@
 
 #include "util.h"
 
+/* A config is a few kilobytes; a class table or a cell-count config
+ * no more. */
+#define YAMLDOC_MAX_BYTES       (16u << 20)
+
 void
 yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 {
@@ -22,7 +26,8 @@ yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 
 	y->path = display_name(path);
 	if (text == NULL)
-		text = buf = read_whole_file(path, &len);
+		text = buf = read_whole_file_max(path, YAMLDOC_MAX_BYTES,
+		    &len);
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", y->path);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text,

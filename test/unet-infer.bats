@@ -134,7 +134,7 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	[ "$output" = 1 ]
 	sed 's/widths: \[4, 8\]/widths: [4, 9]/' "$BATS_TEST_TMPDIR/m.st" >"$BATS_TEST_TMPDIR/w.st"
 	run --separate-stderr unet-infer -m "$BATS_TEST_TMPDIR/w.st" "$F/val.pam"
-	assert_fails_cleanly "w.st: tensor 'enc1.conv0.weight' is not F32 of shape"
+	assert_fails_cleanly "w.st: tensor 'enc1.conv0.weight' is not F32 or F16 of shape"
 }
 
 @test "unet-infer: the model's class table is compared with classes.yaml as JSON" {
