@@ -419,6 +419,8 @@ setup(struct trainer *t)
 		t->cfg.train.batch = t->cmd.batch;
 	if (t->cmd.seed >= 0)
 		t->cfg.train.seed = (uint64_t)t->cmd.seed;
+	model_check_memory(&t->cfg.model, t->cfg.train.batch, 1,
+	    t->cmd.config);
 	if (t->cfg.model.classes != classes_load(NULL)->n)
 		die("%s: the config has %d classes, the class table %d",
 		    t->cmd.config, t->cfg.model.classes, classes_load(NULL)->n);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -322,9 +323,62 @@ model_read(const char *path, int max_batch, int train,
 
 	/* F16 parameters at rest become F32 in model_import(); F's tensors
 	 * stay as the file has them */
+	model_check_memory(&arch, max_batch, train, name);
 	net = unet_create(&arch, max_batch, train, ops);
 	model_import(net, net->params, f, name, "");
 	return net;
+}
+
+// --- memory ------------------------------------------------------------------
+
+/*
+ * An upper estimate of what a network of architecture A takes for
+ * batches of BATCH (TRAIN: with gradients), in bytes: the input, logits
+ * and probabilities; per level the convolutions' outputs, the skip and
+ * the up-sampled tensor; the bottleneck; twice that for training (the
+ * backward buffers and pre-norm outputs); the parameters, with gradients
+ * and Adam's moments for training.
+ */
+static double
+model_memory(const struct unet_arch *a, int batch, int train)
+{
+	double hw = (double)a->input_h * a->input_w, act, par = 0;
+	int cin = a->in_channels, l;
+
+	act = hw * (a->in_channels + 2.0 * a->classes + 1);
+	for (l = 0; l < a->nlevels; l++) {
+		double px = hw / ((double)(1 << l) * (1 << l));
+		act += px * a->widths[l] * (2.0 * a->convs + 2);
+		par += 9.0 * a->widths[l] * (cin + a->widths[l] * (2.0 *
+		    a->convs - 1)) + 4.0 * a->widths[l] * (l + 1 < a->nlevels ?
+		    a->widths[l + 1] : a->bottleneck);
+		cin = a->widths[l];
+	}
+	act += hw / ((double)(1 << l) * (1 << l)) * a->bottleneck * a->convs;
+	par += 9.0 * a->bottleneck * (cin + a->bottleneck * (a->convs - 1));
+	return 4 * (act * batch * (train ? 2 : 1) + par * (train ? 4 : 1));
+}
+
+void
+model_check_memory(const struct unet_arch *a, int batch, int train,
+    const char *name)
+{
+	const char *env = getenv("SMEARSEG_MAX_MEMORY");
+	double need = model_memory(a, batch, train), limit;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	if (env != NULL && *env != '\0')
+		limit = xstrtod(env, 1, 1e9, "SMEARSEG_MAX_MEMORY (MiB)") *
+		    1048576;
+	else if (pages > 0 && psize > 0)
+		limit = (double)pages * psize;
+	else
+		return;
+	if (need > limit)
+		die("%s: a network of input %dx%d needs about %.0f MiB for "
+		    "a batch of %d, more than the limit of %.0f MiB (the "
+		    "memory, or SMEARSEG_MAX_MEMORY)", name, a->input_w,
+		    a->input_h, need / 1048576, batch, limit / 1048576);
 }
 
 void

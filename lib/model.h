@@ -89,6 +89,14 @@ void model_tensors_free(const struct unet *net, struct tensor *t);
 void model_import(struct unet *net, float *buf, const struct st_file *f,
     const char *fname, const char *prefix);
 
+/* Die naming NAME (the file that gave A) if a network of architecture A
+ * for batches of BATCH (TRAIN: with gradients) would need more memory
+ * than the limit: the machine's memory, or SMEARSEG_MAX_MEMORY MiB
+ * if set.  A model's metadata cannot make a program allocate without
+ * bound. */
+void model_check_memory(const struct unet_arch *a, int batch, int train,
+    const char *name);
+
 /* Parse a JSON array of N numbers (metadata value); 0 on a bad value. */
 int parse_float_array(const char *s, float *out, int n);
 

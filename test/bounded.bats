@@ -40,3 +40,22 @@ bounded() {
 	assert_fails_cleanly "unet-train: /dev/zero: larger than 16777216 bytes"
 	[ ! -e "$BATS_TEST_TMPDIR/m.st" ]
 }
+
+@test "bounded: a model whose input size needs more memory than allowed" {
+	T=$BATS_TEST_TMPDIR
+	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -o "$T/m.st" -e 1
+	cp "$T/m.st" "$T/big.st"
+	st_edit "$T/big.st" 's/input_size: 32/input_size: 8192/'
+	export SMEARSEG_MAX_MEMORY=2048
+	run --separate-stderr bounded unet-infer -m "$T/big.st" "$F/val.pam"
+	assert_fails_cleanly "unet-infer: $T/big.st: a network of input 8192x8192 needs about"
+	[[ "$stderr" == *"MiB for a batch of 8, more than the limit of 2048 MiB"* ]]
+	# the same in a config
+	sed 's/^  input_size: 32/  input_size: 8192/' "$C" >"$T/big.yaml"
+	run --separate-stderr bounded unet-train -c "$T/big.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/n.st"
+	assert_fails_cleanly "unet-train: $T/big.yaml: a network of input 8192x8192 needs about"
+	# the tiny model itself is well within it
+	run bounded unet-infer -m "$T/m.st" "$F/val.pam"
+	[ "$status" -eq 0 ]
+}
