@@ -6,6 +6,7 @@
  * value found half-way, a full disk), and it must not leave ".x.tmpXXXXXX"
  * files behind.
  */
+#define _XOPEN_SOURCE 700       /* realpath */
 #include "atomic.h"
 
 #include <errno.h>
@@ -42,18 +43,72 @@ atomic_unlist(struct atomic_file *af)
 	af->next = NULL;
 }
 
-FILE *
-atomic_open(struct atomic_file *af, const char *path)
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device" :
+	    S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/*
+ * The name to rename onto for PATH, malloc'd: PATH itself if it does not
+ * exist or is a regular file; the file a symbolic link leads to (so that
+ * the link stays a link); never a device, FIFO, socket or directory,
+ * which a rename would replace by a regular file (-o /dev/null).
+ */
+static char *
+atomic_target(const char *path)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			die("%s:", path);
+		return xstrdup(path);
+	}
+	if (S_ISREG(st.st_mode))
+		return xstrdup(path);
+	if (S_ISLNK(st.st_mode)) {
+		if ((real = realpath(path, NULL)) == NULL)
+			die("%s: a symbolic link that leads nowhere (expected "
+			    "a regular file or a new name)", path);
+		if (stat(real, &st) != 0)
+			die("%s:", path);
+		if (S_ISREG(st.st_mode))
+			return real;
+		free(real);
+	}
+	die("%s: %s (expected a regular file or a new name: it would be "
+	    "replaced, not written)", path, file_kind(st.st_mode));
+}
+
+void
+atomic_check(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+
+	if (*(slash ? slash + 1 : path) == '\0')
+		die("'%s': not a file name", path);
+	free(atomic_target(path));
+}
+
+FILE *
+atomic_open(struct atomic_file *af, const char *user_path)
+{
+	const char *slash, *base, *path;
+	size_t dirlen;
 	mode_t mask;
 	int fd;
 
-	if (*base == '\0')
-		die("%s: not a file name", path);
-	af->path = xstrdup(path);
+	slash = strrchr(user_path, '/');
+	if (*(slash ? slash + 1 : user_path) == '\0')
+		die("'%s': not a file name", user_path);
+	path = af->path = atomic_target(user_path);
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	af->tmp = xmalloc(dirlen + strlen(base) + sizeof ".tmpXXXXXX" + 1);
 	memcpy(af->tmp, path, dirlen);
 	sprintf(af->tmp + dirlen, ".%s.tmpXXXXXX", base);

@@ -28,8 +28,14 @@ struct atomic_file {
 };
 
 /* Create the temporary for PATH (mode 0666 less the umask, as fopen would
- * give) and return it open for writing.  Dies on failure. */
+ * give) and return it open for writing.  Dies on failure, and if PATH is
+ * a device, FIFO, socket or directory: a rename would replace it by a
+ * regular file.  A symbolic link is followed: its target is replaced and
+ * the link stays. */
 FILE *atomic_open(struct atomic_file *af, const char *path);
+/* Die as atomic_open() would on PATH's name and kind, creating nothing:
+ * for a program to check its output names before its work. */
+void atomic_check(const char *path);
 /* Check for write errors, flush, fsync, close, rename into place and fsync
  * the directory; dies naming PATH on any failure, removing the temporary. */
 void atomic_commit(struct atomic_file *af);

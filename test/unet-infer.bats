@@ -170,3 +170,39 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	SMEARSEG_SHARE="$BATS_TEST_TMPDIR/share" run --separate-stderr unet-infer "$F/val.pam"
 	assert_fails_cleanly "unet-infer: $BATS_TEST_TMPDIR/share/models/default.safetensors: No such file or directory"
 }
+
+@test "unet-infer: --probs onto a FIFO is refused; the FIFO stays" {
+	T=$BATS_TEST_TMPDIR
+	mkfifo "$T/p.fifo"
+	run --separate-stderr unet-infer -m "$(M)" -p "$T/p.fifo" "$F/val.pam"
+	assert_fails_cleanly "unet-infer: $T/p.fifo: a FIFO (expected a regular file or a new name: it would be replaced, not written)"
+	[ -p "$T/p.fifo" ]
+	no_temporaries "$T"
+}
+
+@test "unet-infer: --probs through a symbolic link writes its target; the link stays" {
+	T=$BATS_TEST_TMPDIR
+	mkdir "$T/d"
+	echo old >"$T/d/target.npy"
+	ln -s d/target.npy "$T/link.npy"
+	unet-infer -m "$(M)" -p "$T/link.npy" "$F/val.pam" >/dev/null
+	[ -L "$T/link.npy" ]
+	run tensor-info "$T/d/target.npy"
+	[[ "$output" == *"F32 4x32x32x10"* ]]
+	no_temporaries "$T" "$T/d"
+	ln -s nowhere.npy "$T/dangling.npy"
+	run --separate-stderr unet-infer -m "$(M)" -p "$T/dangling.npy" "$F/val.pam"
+	assert_fails_cleanly "dangling.npy: a symbolic link that leads nowhere"
+	[ -L "$T/dangling.npy" ]
+}
+
+@test "unet-infer: --probs onto a device node or a directory is refused" {
+	T=$BATS_TEST_TMPDIR
+	mkdir "$T/dir.npy"
+	run --separate-stderr unet-infer -m "$(M)" -p "$T/dir.npy" "$F/val.pam"
+	assert_fails_cleanly "dir.npy: a directory (expected a regular file"
+	mknod "$T/null" c 1 3 2>/dev/null || skip "cannot make a device node (not root)"
+	run --separate-stderr unet-infer -m "$(M)" -p "$T/null" "$F/val.pam"
+	assert_fails_cleanly "$T/null: a character device (expected a regular file"
+	[ -c "$T/null" ]
+}

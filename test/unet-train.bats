@@ -337,3 +337,12 @@ print(p[..., 1:6].sum(-1)[(lab >= 1) & (lab <= 5)].mean())' "$T/$2.npy" "$F/trai
 	run --separate-stderr unet-infer -m "$T/m.st" "$F/val.pam"
 	assert_fails_cleanly "m.st:4: in_channels: 8 is not supported"
 }
+
+@test "unet-train: --out onto a device node is refused; the node stays" {
+	T=$BATS_TEST_TMPDIR
+	mknod "$T/null" c 1 3 2>/dev/null || skip "cannot make a device node (not root)"
+	run --separate-stderr train -o "$T/null" -e 1
+	assert_fails_cleanly "$T/null: a character device (expected a regular file"
+	[ -c "$T/null" ]
+	no_temporaries "$T"
+}
