@@ -16,6 +16,53 @@
 /* A config is a few kilobytes; a class table or a cell-count config
  * no more. */
 #define YAMLDOC_MAX_BYTES       (16u << 20)
+/* ... and three levels deep: model: widths: [...] */
+#define YAMLDOC_MAX_DEPTH       64
+
+/*
+ * Walk the events of the LEN bytes of TEXT once before libyaml builds the
+ * tree, stopping at the first collection nested deeper than
+ * YAMLDOC_MAX_DEPTH.  libyaml's scanner does work in proportion to the
+ * nesting for every token, so that a 100000-deep mapping took the loader
+ * minutes; a config is three levels deep.
+ */
+static void
+yamldoc_precheck(const char *name, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t e;
+	int depth = 0, done = 0;
+
+	if (!yaml_parser_initialize(&p))
+		die("%s: cannot initialise the YAML parser", name);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done) {
+		if (!yaml_parser_parse(&p, &e))
+			die("%s:%lu: invalid YAML: %s", name,
+			    (unsigned long)p.problem_mark.line + 1,
+			    p.problem ? p.problem : "syntax error");
+		switch (e.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (++depth > YAMLDOC_MAX_DEPTH)
+				die("%s:%lu: nested deeper than %d levels",
+				    name, (unsigned long)e.start_mark.line + 1,
+				    YAMLDOC_MAX_DEPTH);
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+}
 
 void
 yamldoc_load(struct yamldoc *y, const char *path, const char *text)
@@ -28,10 +75,12 @@ yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 	if (text == NULL)
 		text = buf = read_whole_file_max(path, YAMLDOC_MAX_BYTES,
 		    &len);
+	else
+		len = strlen(text);
+	yamldoc_precheck(y->path, text, len);
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", y->path);
-	yaml_parser_set_input_string(&p, (const unsigned char *)text,
-	    strlen(text));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&p, &y->doc))
 		die("%s:%lu: invalid YAML: %s", y->path,
 		    (unsigned long)p.problem_mark.line + 1,

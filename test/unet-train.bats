@@ -346,3 +346,25 @@ print(p[..., 1:6].sum(-1)[(lab >= 1) & (lab <= 5)].mean())' "$T/$2.npy" "$F/trai
 	[ -c "$T/null" ]
 	no_temporaries "$T"
 }
+
+# deep N: a config whose model: is a flow mapping nested N deep.
+deep() {
+	printf 'model: '
+	yes '{a: ' | head -n "$1" | tr -d '\n'
+	printf 1
+	yes '}' | head -n "$1" | tr -d '\n'
+	echo
+}
+
+@test "unet-train: a config nested 100000 deep fails at once" {
+	T=$BATS_TEST_TMPDIR
+	deep 100000 >"$T/deep.yaml"
+	run --separate-stderr timeout 10 unet-train -c "$T/deep.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "unet-train: $T/deep.yaml:1: nested deeper than 64 levels"
+	# and in a model's unet.config, the same limit
+	train -o "$T/m.st" -e 1
+	st_edit "$T/m.st" "s/\"unet.config\":\"model:/\"unet.config\":\"model: $(deep 1000 | cut -c8- | tr -d '\n')\\\\nx:/"
+	run --separate-stderr timeout 10 unet-infer -m "$T/m.st" "$F/val.pam"
+	assert_fails_cleanly "unet-infer: $T/m.st:1: nested deeper than 64 levels"
+}
