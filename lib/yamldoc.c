@@ -31,7 +31,7 @@ yamldoc_precheck(const char *name, const char *text, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t e;
-	int depth = 0, done = 0;
+	int depth = 0, done = 0, docs = 0;
 
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", name);
@@ -42,6 +42,12 @@ yamldoc_precheck(const char *name, const char *text, size_t len)
 			    (unsigned long)p.problem_mark.line + 1,
 			    p.problem ? p.problem : "syntax error");
 		switch (e.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1)
+				die("%s:%lu: a second YAML document (expected "
+				    "one)", name,
+				    (unsigned long)e.start_mark.line + 1);
+			break;
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
 			if (++depth > YAMLDOC_MAX_DEPTH)
@@ -64,6 +70,80 @@ yamldoc_precheck(const char *name, const char *text, size_t len)
 	yaml_parser_delete(&p);
 }
 
+/* Die at the first NUL byte of the LEN bytes at TEXT: libyaml would stop
+ * there, and the rest of the file would be ignored without a word. */
+static void
+yamldoc_nul(const char *name, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len), *c;
+	unsigned long line = 1;
+
+	if (nul == NULL)
+		return;
+	for (c = text; c < nul; c++)
+		line += *c == '\n';
+	die("%s:%lu: a NUL byte (expected YAML text)", name, line);
+}
+
+struct key_ref {
+	const char *key;
+	int index;              /* the pair's place in its mapping */
+	const yaml_node_t *node;
+};
+
+static int
+key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->index - y->index;
+}
+
+/*
+ * Die at the first repeated key of any mapping in the document: libyaml
+ * keeps both pairs, and a reader that takes the first would ignore the
+ * second without a word (a duplicated section, a key given twice).  Keys
+ * are sorted, so that a mapping of many keys costs n log n.
+ */
+static void
+yamldoc_unique_keys(struct yamldoc *y)
+{
+	yaml_node_t *m;
+	yaml_node_pair_t *pr;
+	struct key_ref *r, *dup, *first;
+	size_t n, k, i;
+
+	for (m = y->doc.nodes.start; m < y->doc.nodes.top; m++) {
+		if (m->type != YAML_MAPPING_NODE)
+			continue;
+		n = m->data.mapping.pairs.top - m->data.mapping.pairs.start;
+		r = xmalloc_array(n ? n : 1, sizeof *r);
+		for (k = 0, pr = m->data.mapping.pairs.start;
+		    pr < m->data.mapping.pairs.top; pr++) {
+			yaml_node_t *kn = yamldoc_node(y, pr->key);
+			if (kn == NULL || kn->type != YAML_SCALAR_NODE)
+				continue;
+			r[k].key = (const char *)kn->data.scalar.value;
+			r[k].index = (int)(pr - m->data.mapping.pairs.start);
+			r[k++].node = kn;
+		}
+		qsort(r, k, sizeof *r, key_ref_cmp);
+		dup = first = NULL;
+		for (i = 1; i < k; i++)
+			if (strcmp(r[i].key, r[i - 1].key) == 0 &&
+			    (dup == NULL || r[i].index < dup->index)) {
+				dup = &r[i];
+				first = &r[i - 1];
+			}
+		if (dup != NULL)
+			yamldoc_die(y, dup->node, "key '%s' repeated (first "
+			    "at line %lu)", dup->key,
+			    (unsigned long)first->node->start_mark.line + 1);
+		free(r);
+	}
+}
+
 void
 yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 {
@@ -77,6 +157,7 @@ yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 		    &len);
 	else
 		len = strlen(text);
+	yamldoc_nul(y->path, text, len);
 	yamldoc_precheck(y->path, text, len);
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", y->path);
@@ -89,6 +170,7 @@ yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 	free(buf);
 	if (yaml_document_get_root_node(&y->doc) == NULL)
 		die("%s: empty YAML document", y->path);
+	yamldoc_unique_keys(y);
 }
 
 void

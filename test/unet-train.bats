@@ -368,3 +368,20 @@ deep() {
 	run --separate-stderr timeout 10 unet-infer -m "$T/m.st" "$F/val.pam"
 	assert_fails_cleanly "unet-infer: $T/m.st:1: nested deeper than 64 levels"
 }
+
+@test "unet-train: a config with a NUL byte, a repeated key or section, a second document" {
+	T=$BATS_TEST_TMPDIR
+	{ sed -n 1,9p "$C"; printf '\0'; sed -n '10,$p' "$C"; } >"$T/nul.yaml"
+	run --separate-stderr unet-train -c "$T/nul.yaml" -t "$F/train.pam" -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "unet-train: $T/nul.yaml:10: a NUL byte (expected YAML text)"
+	{ cat "$C"; printf '  seed: 2\n'; } >"$T/dup.yaml"
+	run --separate-stderr unet-train -c "$T/dup.yaml" -t "$F/train.pam" -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "unet-train: $T/dup.yaml:24: key 'seed' repeated (first at line 23)"
+	{ cat "$C"; printf 'model:\n  classes: 9\n'; } >"$T/sec.yaml"
+	run --separate-stderr unet-train -c "$T/sec.yaml" -t "$F/train.pam" -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "unet-train: $T/sec.yaml:24: key 'model' repeated (first at line 4)"
+	{ cat "$C"; printf -- '---\nmodel:\n  classes: 9\n'; } >"$T/doc.yaml"
+	run --separate-stderr unet-train -c "$T/doc.yaml" -t "$F/train.pam" -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "unet-train: $T/doc.yaml:24: a second YAML document (expected one)"
+	[ ! -e "$T/m.st" ]
+}

@@ -116,6 +116,16 @@ test_config(void)
 	    "bad.yaml:2: widths: expected a list");
 	config_fails("optimizer:\n  lr: 1\n",
 	    "bad.yaml:1: unknown key 'optimizer'");
+	config_fails("model:\n  classes: 10\n  widths: [4]\n  classes: 9\n",
+	    "bad.yaml:4: key 'classes' repeated (first at line 2)");
+	config_fails("train:\n  lr: 0.1\nmodel:\n  classes: 10\n"
+	    "train:\n  lr: 0.2\n",
+	    "bad.yaml:5: key 'train' repeated (first at line 1)");
+	config_fails("model:\n  classes: 10\n---\nmodel:\n  classes: 9\n",
+	    "bad.yaml:3: a second YAML document (expected one)");
+	dies(load_arch, "model: {input_size: 32, input_size: 64}\n",
+	    "a model's architecture", "bad.yaml:1: key 'input_size' "
+	    "repeated (first at line 1)");
 	config_fails("model:\n  in_channels: 8\n",
 	    "bad.yaml:2: in_channels: 8 is not supported (the input is an "
 	    "RGB picture: 3)");
