@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "classes.h"
 #include "cli.h"
 #include "image.h"
@@ -120,6 +121,11 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	if (cmd->model == NULL)
 		cmd->model = share_path("models/default.safetensors");
 	cmd->input = optind < argc ? argv[optind] : "-";
+	if (cmd->probs != NULL && strcmp(cmd->probs, "-") == 0)
+		cli_usage("--probs needs a file name (the maps go to standard "
+		    "output)");
+	if (cmd->probs != NULL)
+		atomic_check(cmd->probs);
 }
 
 // --- windows -----------------------------------------------------------------
@@ -330,6 +336,7 @@ main(int argc, char **argv)
 	struct infer f = { 0 };
 	struct img_reader r;
 	struct st_file sf;
+	struct atomic_file probs;
 	const struct nn_ops *ops;
 	int first_w = 0, first_h = 0;
 
@@ -383,13 +390,19 @@ main(int argc, char **argv)
 	img_close(&r);
 	if (!f.cmd.quiet && isatty(2))
 		fprintf(stderr, "\r%s: %d images\n", argv0, f.done);
+	/* the probabilities go to their temporary file, which is renamed
+	 * into place only once the maps have reached stdout: a failure of
+	 * either leaves no probabilities file behind */
 	if (f.cmd.probs) {
 		struct tensor t = { .dtype = DTYPE_F32, .ndim = 4,
 		    .shape = { f.done, first_h, first_w, f.K },
 		    .data = f.allprobs };
-		npy_write(f.cmd.probs, &t);
+		npy_write_stream(atomic_open(&probs, f.cmd.probs), f.cmd.probs,
+		    &t);
 	}
 	spool_commit(f.out, stdout, "<stdout>");
+	if (f.cmd.probs)
+		atomic_commit(&probs);
 	unet_free(f.net);
 	nn_backend_close(ops);
 	return 0;

@@ -206,3 +206,18 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	assert_fails_cleanly "$T/null: a character device (expected a regular file"
 	[ -c "$T/null" ]
 }
+
+@test "unet-infer: when stdout fails, no --probs file is left" {
+	T=$BATS_TEST_TMPDIR
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr sh -c 'unet-infer -m "$1" -p "$2" "$3" >/dev/full' sh \
+	    "$(M)" "$T/p.npy" "$F/val.pam"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "unet-infer: <stdout>: write error: No space left on device" ]]
+	[ ! -e "$T/p.npy" ]
+	no_temporaries "$T"
+	run --separate-stderr unet-infer -m "$(M)" -p - "$F/val.pam"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"--probs needs a file name"* ]]
+}
