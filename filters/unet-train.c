@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "classes.h"
 #include "classweights.h"
 #include "cli.h"
@@ -160,7 +161,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 				    "or bf16", optarg);
 			break;
 		case OPT_META: {
-			const char *eq = strchr(optarg, '=');
+			const char *eq = strchr(optarg, '='), *why;
 			if (eq == NULL || eq == optarg)
 				cli_usage("--meta wants KEY=VALUE, not '%s'",
 				    optarg);
@@ -170,6 +171,13 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			if (!model_meta_key_free(key))
 				cli_usage("--meta: '%s' is a key of the "
 				    "project's own", key);
+			/* named unless the key itself is not text */
+			if ((why = st_meta_problem(key, eq + 1)) != NULL &&
+			    strstr(why, "key is not") != NULL)
+				cli_usage("--meta: %s", why);
+			if (why != NULL)
+				cli_usage("--meta: '%.40s%s': %s", key,
+				    strlen(key) > 40 ? "..." : "", why);
 			kv_set(&cmd->meta, key, "%s", eq + 1);
 			free(key);
 			break;
@@ -193,6 +201,12 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		    "resumed run has its weights)");
 	if (cmd->resume && !cmd->ckpt_dir)
 		cmd->ckpt_dir = cmd->resume;
+	/* the output names, before an epoch is spent */
+	atomic_check(cmd->out);
+	if (cmd->ckpt_dir != NULL && *cmd->ckpt_dir == '\0')
+		cli_usage("--checkpoint-dir needs a directory name, not ''");
+	if (cmd->log != NULL && *cmd->log == '\0')
+		cli_usage("--log needs a file name, not ''");
 }
 
 // --- training state ----------------------------------------------------------

@@ -528,6 +528,29 @@ st_key(const char *name, const char *what, json_t *o, const char *key,
 		die("out of memory building a JSON header");
 }
 
+const char *
+st_meta_problem(const char *key, const char *val)
+{
+	static char why[96];
+	json_t *k = json_string(key), *v = json_string(val);
+	size_t len = k ? json_dumpb(k, NULL, 0, JSON_ENCODE_ANY) : 0;
+
+	json_decref(k);
+	json_decref(v);
+	if (k == NULL)
+		return "the key is not valid UTF-8";
+	if (v == NULL)
+		return "the value is not valid UTF-8";
+	if (*key == '\0')
+		return "the key is empty";
+	if (len > ST_MAX_KEY) {
+		snprintf(why, sizeof why, "the key is %zu bytes long as JSON, "
+		    "more than %d", len, ST_MAX_KEY);
+		return why;
+	}
+	return NULL;
+}
+
 /* An array of N integers. */
 static json_t *
 st_json_ints(const int64_t *x, int n)
@@ -566,10 +589,18 @@ st_write(const char *path, const struct tensor *ts, int n,
 			if (json_object_get(meta, meta_key[i]) != NULL)
 				die("%s: metadata key '%s' repeated", name,
 				    meta_key[i]);
-			snprintf(what, sizeof what, "the value of metadata "
-			    "key %d", i);
-			t = st_json_string(name, what, meta_val[i]);
-			snprintf(what, sizeof what, "metadata key %d", i);
+			/* a key that is UTF-8 is named, shortened */
+			if ((t = json_string(meta_key[i])) != NULL)
+				snprintf(what, sizeof what, "metadata key "
+				    "'%.32s%s'", meta_key[i],
+				    strlen(meta_key[i]) > 32 ? "..." : "");
+			else
+				snprintf(what, sizeof what, "metadata key %d",
+				    i);
+			json_decref(t);
+			char vwhat[96];
+			snprintf(vwhat, sizeof vwhat, "the value of %s", what);
+			t = st_json_string(name, vwhat, meta_val[i]);
 			st_key(name, what, meta, meta_key[i], t);
 		}
 	}

@@ -44,6 +44,11 @@ const struct tensor *st_find(const struct st_file *f, const char *name);
 const char *st_meta(const struct st_file *f, const char *key);
 void st_free(struct st_file *f);
 
+/* NULL if KEY and VAL can be written as a metadata pair, else why not
+ * (not UTF-8, an empty or too long key): for programs that take keys from
+ * their users to check them before any work. */
+const char *st_meta_problem(const char *key, const char *val);
+
 /* Write the N tensors TS, in this order, and NMETA metadata pairs to PATH,
  * atomically ("-": standard output).  Names, keys and values must be valid
  * UTF-8; tensor names must be unique and non-empty.  Tensor data is packed

@@ -385,3 +385,26 @@ deep() {
 	assert_fails_cleanly "unet-train: $T/doc.yaml:24: a second YAML document (expected one)"
 	[ ! -e "$T/m.st" ]
 }
+
+@test "unet-train: bad --meta and output names are refused before any training" {
+	T=$BATS_TEST_TMPDIR
+	long=$(head -c 2000 /dev/zero | tr '\0' k)
+	for m in "$(printf 'k\377=v')" "$(printf 'key=\377')" "$long=v"; do
+		run --separate-stderr unet-train -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+		    -o "$T/m.st" -e 1 -C "$T/ck" --meta "$m"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[[ "${stderr_lines[0]}" == "unet-train: --meta: "* ]]
+		[[ "$stderr" != *"epoch 1/1"* ]]
+		[ ! -e "$T/ck" ] && [ ! -e "$T/m.st" ]
+	done
+	[[ "${stderr_lines[0]}" == *"kkkk...': the key is 2002 bytes long as JSON, more than 1000" ]]
+	run --separate-stderr unet-train -c "$C" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$T/m.st" -e 1 -C "$T/ck" --meta "$(printf 'key=\377')"
+	[[ "${stderr_lines[0]}" == "unet-train: --meta: 'key': the value is not valid UTF-8" ]]
+	run --separate-stderr train -o '' -e 1 -C "$T/ck"
+	assert_fails_cleanly "unet-train: '': not a file name"
+	run --separate-stderr train -o "$T/" -e 1 -C "$T/ck"
+	assert_fails_cleanly "unet-train: '$T/': not a file name"
+	[ ! -e "$T/ck" ]
+}
