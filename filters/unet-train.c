@@ -510,6 +510,20 @@ setup(struct trainer *t)
 			    t->cmd.ckpt_dir);
 			log = t->cmd.log = deflt;
 		}
+		/* what a run killed with -9 left: temporaries of the files
+		 * this run writes, and log records of epochs after its
+		 * checkpoint, which this run will log again */
+		atomic_remove_stale(t->cmd.out);
+		if (t->cmd.ckpt_dir) {
+			char ck[4096];
+			snprintf(ck, sizeof ck, "%s/checkpoint.safetensors",
+			    t->cmd.ckpt_dir);
+			atomic_remove_stale(ck);
+		}
+		if (log && t->cmd.resume) {
+			atomic_remove_stale(log);
+			history_log_trim(log, r->epochs);
+		}
 		if (log && (t->log = fopen(log, "a")) == NULL)
 			die("%s:", log);
 		if (!t->cmd.quiet)

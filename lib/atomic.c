@@ -9,6 +9,7 @@
 #define _XOPEN_SOURCE 700       /* realpath */
 #include "atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -196,4 +197,36 @@ atomic_abort(struct atomic_file *af)
 	free(af->tmp);
 	free(af->path);
 	af->tmp = af->path = NULL;
+}
+
+void
+atomic_remove_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = slash ? xstrdup(path) : xstrdup("."), *p;
+	size_t blen = strlen(base), n;
+	struct dirent *e;
+	DIR *d;
+
+	if (slash != NULL)
+		dir[slash - path + (slash == path)] = '\0';
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;         /* nothing there yet */
+	}
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n != 1 + blen + 4 + 6 || e->d_name[0] != '.' ||
+		    strncmp(e->d_name + 1, base, blen) != 0 ||
+		    strncmp(e->d_name + 1 + blen, ".tmp", 4) != 0)
+			continue;
+		p = xmalloc(strlen(dir) + n + 2);
+		sprintf(p, "%s/%s", dir, e->d_name);
+		if (unlink(p) != 0 && errno != ENOENT)
+			die("%s: cannot remove a stale temporary file:", p);
+		free(p);
+	}
+	closedir(d);
+	free(dir);
 }

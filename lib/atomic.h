@@ -42,4 +42,10 @@ void atomic_commit(struct atomic_file *af);
 /* Close and remove the temporary; PATH is left as it was. */
 void atomic_abort(struct atomic_file *af);
 
+/* Remove the temporaries ".NAME.tmpXXXXXX" of PATH that a writer killed
+ * before its commit left behind (kill -9, a power cut: no die hook ran).
+ * For a program that owns PATH, such as a training run its checkpoint;
+ * never while another process may be writing PATH. */
+void atomic_remove_stale(const char *path);
+
 #endif

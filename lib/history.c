@@ -11,10 +11,13 @@
  */
 #include "history.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "atomic.h"
 #include "util.h"
 
 #define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
@@ -116,4 +119,60 @@ history_log(FILE *f, const char *name, const struct epoch_record *e)
 		die("%s: write error:", name);
 	free(s);
 	json_decref(o);
+}
+
+/* The epoch of log line S (LEN bytes, no newline), or -1 if it is not an
+ * object with an integer epoch. */
+static long
+line_epoch(const char *s, size_t len)
+{
+	json_t *o = json_loadb(s, len, 0, NULL), *e;
+	long v = -1;
+
+	if (o != NULL && json_is_object(o) &&
+	    json_is_integer(e = json_object_get(o, "epoch")))
+		v = (long)json_integer_value(e);
+	json_decref(o);
+	return v;
+}
+
+void
+history_log_trim(const char *path, int epochs)
+{
+	struct atomic_file af;
+	FILE *f = fopen(path, "rb"), *out;
+	char *text;
+	size_t len, keep, start;
+
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return;
+		die("%s:", path);
+	}
+	fclose(f);
+	text = read_whole_file(path, &len);
+	/* drop lines from the end: a line cut short, or the record of an
+	 * epoch that the checkpoint does not hold */
+	for (keep = len; keep > 0; keep = start) {
+		size_t end = keep;
+		if (text[end - 1] != '\n') {
+			start = end;
+			while (start > 0 && text[start - 1] != '\n')
+				start--;
+			continue;
+		}
+		end--;
+		for (start = end; start > 0 && text[start - 1] != '\n'; start--)
+			;
+		long e = line_epoch(text + start, end - start);
+		if (e >= 0 && e <= epochs)
+			break;
+	}
+	if (keep < len) {
+		out = atomic_open(&af, path);
+		if (fwrite(text, 1, keep, out) != keep)
+			die("%s: write error:", path);
+		atomic_commit(&af);
+	}
+	free(text);
 }

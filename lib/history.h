@@ -40,4 +40,11 @@ void history_check(const char *history, const char *name);
  * write error. */
 void history_log(FILE *f, const char *name, const struct epoch_record *e);
 
+/* Make the log PATH (if it exists) end with the record of epoch EPOCHS,
+ * the last one a checkpoint holds: the records after it, of epochs a run
+ * killed after its log line and before its checkpoint, and a line cut
+ * short, are removed, so that a resumed run does not log an epoch twice.
+ * The file is rewritten atomically. */
+void history_log_trim(const char *path, int epochs);
+
 #endif

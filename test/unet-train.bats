@@ -408,3 +408,22 @@ deep() {
 	assert_fails_cleanly "unet-train: '$T/': not a file name"
 	[ ! -e "$T/ck" ]
 }
+
+@test "unet-train: resume after a kill cleans temporaries and logs each epoch once" {
+	T=$BATS_TEST_TMPDIR
+	train -o "$T/a.st" -e 4 -C "$T/cka"
+	train -o "$T/b.st" -e 2 -C "$T/ckb"
+	# what kill -9 leaves after epoch 3 is logged, before its checkpoint
+	# is committed: temporaries, a record the checkpoint lacks, and a
+	# line cut short
+	sed -n 2p "$T/ckb/train.jsonl" | sed 's/"epoch": 2/"epoch": 3/' >>"$T/ckb/train.jsonl"
+	printf '{"epoch": 4, "lr"' >>"$T/ckb/train.jsonl"
+	echo partial >"$T/ckb/.checkpoint.safetensors.tmpAb12Cd"
+	echo partial >"$T/.b.st.tmpXy34Zw"
+	train -o "$T/b.st" -e 4 -r "$T/ckb"
+	cmp "$T/a.st" "$T/b.st"
+	cmp "$T/cka/checkpoint.safetensors" "$T/ckb/checkpoint.safetensors"
+	no_temporaries "$T" "$T/ckb"
+	run sed 's/^{"epoch": \([0-9]*\),.*/\1/' "$T/ckb/train.jsonl"
+	[ "$output" = "$(printf '1\n2\n3\n4')" ]
+}
