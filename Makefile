@@ -9,6 +9,10 @@
 #   make deps       install missing Debian packages (as root) or print the line
 #   make deps-test  the same for the packages only the tests use (chromium)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make check SANITIZE=address,undefined
+#                   the same tests on programs built with ASan + UBSan
+#   make fuzz SECONDS=N
+#                   every libFuzzer harness for N seconds (clang)
 #
 # Switches (override on the command line):
 BLAS    ?= openblas      # openblas | none (none: a slow portable GEMM)
@@ -21,10 +25,19 @@ OPT     ?= -O2
 CUDA_HOME ?= /usr/local/cuda
 CUDA_ARCH ?= 90          # nvcc's target GPU, sm_$(CUDA_ARCH) (90: H100/H200)
 NCCL    ?= auto          # auto | 0: with CUDA, NCCL where nccl.h is found
+SANITIZE ?=             # e.g. address,undefined: a sanitizer build
 
 SRCDIR  ?= .
 VPATH   = $(SRCDIR)
+override SANITIZE := $(strip $(SANITIZE))
+# a sanitizer build keeps its objects apart; its programs go to bin/ too,
+# and bin/.variant makes a switch between the two relink them
+ifeq ($(SANITIZE),)
 BUILD   ?= build
+else
+BUILD   ?= build-san
+endif
+VARIANT := $(if $(SANITIZE),sanitize=$(SANITIZE),plain)
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -119,6 +132,17 @@ PKG_LIBS   := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --libs $(PKGS) 2>/dev/nu
 
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wno-unused-parameter -fopenmp
+ifneq ($(SANITIZE),)
+  $(info ✓ SANITIZE=$(SANITIZE): objects in $(BUILD))
+  CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+# What the sanitizers do when they find something: fail the test with a
+# status no program uses.  Leaks are not errors: die() exits with its
+# allocations in place, as every program may.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:exitcode=86:abort_on_error=0 \
+    UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1
 CPPFLAGS += -I$(SRCDIR)/lib -I/usr/include/netpbm $(PKG_CFLAGS) $(CPPFLAGS_BLAS) \
             -D_POSIX_C_SOURCE=200809L -DSMEARSEG_PREFIX='"$(PREFIX)"'
 LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp $(CUDA_LIBS)
@@ -145,6 +169,11 @@ BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 LIBA       := $(BUILD)/libsmearseg.a
 
 all: $(PROGRAMS) $(UNIT_BINS)
+
+# bin/.variant holds the kind of the last build of bin/; it is rewritten
+# (and so every program relinked) when that changes
+$(shell [ "$$(cat bin/.variant 2>/dev/null)" = '$(VARIANT)' ] || \
+    { mkdir -p bin && echo '$(VARIANT)' >bin/.variant; })
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -182,7 +211,7 @@ $(BUILD)/mpi/comm_mpi.o: mpi/comm_mpi.c
 COMM_OBJ := $(BUILD)/$(MPI_SRC:.c=.o)
 TRAIN_LD := $(if $(filter 1,$(MPI)),$(MPICC),$(CC))
 CPPFLAGS += -I$(SRCDIR)/mpi
-bin/unet-train: $(BUILD)/filters/unet-train.o $(COMM_OBJ) $(LIBA)
+bin/unet-train: $(BUILD)/filters/unet-train.o $(COMM_OBJ) $(LIBA) bin/.variant
 	@mkdir -p $(@D)
 	$(TRAIN_LD) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
 
@@ -192,7 +221,7 @@ bin/smear-segment: pipelines/smear-segment.sh
 	@mkdir -p $(@D)
 	sed 's|@PREFIX@|$(PREFIX)|g' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
-bin/%: $(BUILD)/filters/%.o $(LIBA)
+bin/%: $(BUILD)/filters/%.o $(LIBA) bin/.variant
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
@@ -217,7 +246,8 @@ $(BUILD)/bench/%: $(BUILD)/test/bench/%.o $(LIBA)
 # --- tests -----------------------------------------------------------------
 check: deps deps-test
 	@$(MAKE) --no-print-directory all
-	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/run-tests
+	@SMEARSEG_BUILD=$(BUILD) $(if $(SANITIZE),$(SAN_ENV)) \
+	    sh $(SRCDIR)/test/run-tests
 
 # --- the GPU tests: one command for one short GPU loan (test/check-cuda)
 check-cuda: deps
@@ -267,4 +297,4 @@ install: all
 	    $(SRCDIR)/pipelines/*.awk)) $(DESTDIR)$(PREFIX)/share/smearseg/pipelines/
 
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) build build-san build-fuzz bin
