@@ -520,7 +520,10 @@ setup(struct trainer *t)
 			    t->cmd.ckpt_dir);
 			atomic_remove_stale(ck);
 		}
-		if (log && t->cmd.resume) {
+		/* a resumed run's log ends at its checkpoint's epoch; a new
+		 * run in a checkpoint directory starts its default log afresh
+		 * (the checkpoint it replaces is another run's) */
+		if (log && (t->cmd.resume || log == deflt)) {
 			atomic_remove_stale(log);
 			history_log_trim(log, r->epochs);
 		}
