@@ -268,6 +268,66 @@ bench: deps
 	    SMEARSEG_BUILD=$(BUILD) sh "$$b" || exit 1; \
 	done
 
+# --- fuzzing: test/fuzz/fuzz_NAME.c -> build-fuzz/fuzz_NAME (libFuzzer) ---
+# Each harness runs SECONDS seconds from its committed seeds
+# (test/fuzz/corpus/NAME) and what earlier runs found (build-fuzz/corpus);
+# a crash stops make fuzz with the input in build-fuzz/crash-*.
+FUZZ_CC     ?= clang
+SECONDS     ?= 60
+FUZZ_BUILD  := build-fuzz
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -std=c11 -Wall -Wno-unused-parameter \
+    -Wno-unknown-pragmas -fno-omit-frame-pointer $(FUZZ_SAN) \
+    -fsanitize=fuzzer-no-link
+FUZZ_CPPFLAGS = $(filter-out -DSMEARSEG_PREFIX=%,$(CPPFLAGS)) \
+    -DSMEARSEG_PREFIX='"$(PREFIX)"' \
+    -DFUZZ_SHARE='"$(abspath $(SRCDIR)/share)"' \
+    -DFUZZ_TILE='"$(abspath $(SRCDIR)/test/fixtures/unet/val.pam)"'
+FUZZ_WRAP   := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+    -Wl,--wrap=fopen,--wrap=fdopen,--wrap=fclose
+FUZZ_SRCS   := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/fuzz/fuzz_*.c)))
+FUZZ_BINS   := $(FUZZ_SRCS:test/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIBOBJS:= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIBA   := $(FUZZ_BUILD)/libsmearseg.a
+FUZZ_LIBS   := $(filter-out -fopenmp,$(LDLIBS))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIBA): $(FUZZ_LIBOBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# the registry of fuzz.h, without coverage instrumentation
+$(FUZZ_BUILD)/test/fuzz/registry.o: test/fuzz/registry.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(filter-out -fsanitize=fuzzer-no-link,$(FUZZ_CFLAGS)) \
+	    -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/test/fuzz/fuzz_%.o \
+    $(FUZZ_BUILD)/test/fuzz/registry.o $(FUZZ_LIBA)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ \
+	    $(filter %.o,$^) $(FUZZ_LIBA) $(FUZZ_LIBS)
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+
+.SECONDARY: $(FUZZ_LIBOBJS) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do \
+	    n=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    echo "fuzz: $$n, $(SECONDS) s"; \
+	    ASAN_OPTIONS=detect_leaks=0 $$f -max_total_time=$(SECONDS) \
+	        -rss_limit_mb=2048 -max_len=262144 -timeout=20 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+	        $(FUZZ_BUILD)/corpus/$$n $(SRCDIR)/test/fuzz/corpus/$$n \
+	        2>$(FUZZ_BUILD)/$$n.log || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units|^stat::new_units_added' \
+	        $(FUZZ_BUILD)/$$n.log | sed "s/^/fuzz: $$n /"; \
+	done
+
 # --- pipelines: dataset, demo and plots are Make fragments in pipelines/
 -include $(wildcard $(SRCDIR)/pipelines/*.mk)
 

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@
 
 #include "classes.h"
 #include "util.h"
+
+/* libnetpbm's PAM_STRUCT_SIZE(comment_p), without its member access
+ * through a null pointer (undefined behaviour, which UBSan reports) */
+#define IMG_PAM_SIZE (offsetof(struct pam, comment_p) + \
+	sizeof(((struct pam *)0)->comment_p))
 
 #define IMG_MAX_BYTES ((size_t)1 << 31)
 
@@ -306,7 +312,7 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	memset(&p, 0, sizeof p);
 	p.comment_p = &comment;
 	r->count++;
-	pnm_readpaminit(r->f, &p, PAM_STRUCT_SIZE(comment_p));
+	pnm_readpaminit(r->f, &p, IMG_PAM_SIZE);
 	kind = header_kind(&p);
 	if (kind == 0 || !(accept & kind))
 		die("%s: image %d: expected %s, got %s", r->name, r->count,
@@ -384,7 +390,7 @@ img_write(FILE *f, const char *name, const struct img *im)
 	pm_setup();
 	memset(&p, 0, sizeof p);
 	p.size = sizeof p;
-	p.len = PAM_STRUCT_SIZE(comment_p);
+	p.len = IMG_PAM_SIZE;
 	p.file = f;
 	p.width = im->width;
 	p.height = im->height;

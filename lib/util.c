@@ -18,6 +18,8 @@
 
 const char *argv0 = "smearseg";
 int die_status = 1;
+jmp_buf *die_jump;
+char die_message[512];
 static void (*die_hook)(void);
 
 void
@@ -67,11 +69,16 @@ die(const char *fmt, ...)
 	void (*hook)(void) = die_hook;
 
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	if (die_jump != NULL)
+		vsnprintf(die_message, sizeof die_message, fmt, ap);
+	else
+		vwarn(fmt, ap);
 	va_end(ap);
 	die_hook = NULL;
 	if (hook)
 		hook();
+	if (die_jump != NULL)
+		longjmp(*die_jump, 1);
 	exit(die_status);
 }
 

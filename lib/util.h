@@ -10,6 +10,7 @@
 #ifndef SMEARSEG_UTIL_H
 #define SMEARSEG_UTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,12 @@ noreturn void die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vwarn(const char *fmt, va_list ap);
+
+/* For the fuzz harnesses: when die_jump is set, die() keeps its message
+ * in die_message, runs the hook and jumps there instead of exiting.
+ * Memory and files the failing code held are not released. */
+extern jmp_buf *die_jump;
+extern char die_message[512];
 
 /* Called by die() before it exits, e.g. to remove a temporary file.  At
  * most one hook; NULL clears it. */

@@ -32,28 +32,31 @@ yamldoc_precheck(const char *name, const char *text, size_t len)
 	yaml_parser_t p;
 	yaml_event_t e;
 	int depth = 0, done = 0, docs = 0;
+	char msg[128] = "";
+	unsigned long line = 1;
 
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", name);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	while (!done) {
-		if (!yaml_parser_parse(&p, &e))
-			die("%s:%lu: invalid YAML: %s", name,
-			    (unsigned long)p.problem_mark.line + 1,
+		if (!yaml_parser_parse(&p, &e)) {
+			snprintf(msg, sizeof msg, "invalid YAML: %s",
 			    p.problem ? p.problem : "syntax error");
+			line = p.problem_mark.line + 1;
+			break;
+		}
+		line = e.start_mark.line + 1;
 		switch (e.type) {
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
-				die("%s:%lu: a second YAML document (expected "
-				    "one)", name,
-				    (unsigned long)e.start_mark.line + 1);
+				snprintf(msg, sizeof msg, "a second YAML "
+				    "document (expected one)");
 			break;
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
 			if (++depth > YAMLDOC_MAX_DEPTH)
-				die("%s:%lu: nested deeper than %d levels",
-				    name, (unsigned long)e.start_mark.line + 1,
-				    YAMLDOC_MAX_DEPTH);
+				snprintf(msg, sizeof msg, "nested deeper than "
+				    "%d levels", YAMLDOC_MAX_DEPTH);
 			break;
 		case YAML_MAPPING_END_EVENT:
 		case YAML_SEQUENCE_END_EVENT:
@@ -66,9 +69,15 @@ yamldoc_precheck(const char *name, const char *text, size_t len)
 			break;
 		}
 		yaml_event_delete(&e);
+		if (*msg != '\0')
+			break;
 	}
 	yaml_parser_delete(&p);
+	if (*msg != '\0')
+		die("%s:%lu: %s", name, line, msg);
 }
+
+static void yamldoc_track(const yaml_document_t *d, int add);
 
 /* Die at the first NUL byte of the LEN bytes at TEXT: libyaml would stop
  * there, and the rest of the file would be ignored without a word. */
@@ -162,20 +171,56 @@ yamldoc_load(struct yamldoc *y, const char *path, const char *text)
 	if (!yaml_parser_initialize(&p))
 		die("%s: cannot initialise the YAML parser", y->path);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&p, &y->doc))
-		die("%s:%lu: invalid YAML: %s", y->path,
-		    (unsigned long)p.problem_mark.line + 1,
-		    p.problem ? p.problem : "syntax error");
+	if (!yaml_parser_load(&p, &y->doc)) {
+		/* what the loader alone finds (an undefined alias) */
+		char msg[128];
+		unsigned long line = p.problem_mark.line + 1;
+		snprintf(msg, sizeof msg, "%s", p.problem ? p.problem :
+		    "syntax error");
+		yaml_parser_delete(&p);
+		die("%s:%lu: invalid YAML: %s", y->path, line, msg);
+	}
 	yaml_parser_delete(&p);
 	free(buf);
+	yamldoc_track(&y->doc, 1);
 	if (yaml_document_get_root_node(&y->doc) == NULL)
 		die("%s: empty YAML document", y->path);
 	yamldoc_unique_keys(y);
 }
 
+/* The documents loaded and not yet freed (copies of their structs), for
+ * yamldoc_release_all(). */
+static yaml_document_t live_docs[16];
+static int nlive_docs;
+
+static void
+yamldoc_track(const yaml_document_t *d, int add)
+{
+	int i;
+
+	if (add) {
+		if (nlive_docs < 16)
+			live_docs[nlive_docs++] = *d;
+		return;
+	}
+	for (i = 0; i < nlive_docs; i++)
+		if (live_docs[i].nodes.start == d->nodes.start) {
+			live_docs[i] = live_docs[--nlive_docs];
+			return;
+		}
+}
+
+void
+yamldoc_release_all(void)
+{
+	while (nlive_docs > 0)
+		yaml_document_delete(&live_docs[--nlive_docs]);
+}
+
 void
 yamldoc_free(struct yamldoc *y)
 {
+	yamldoc_track(&y->doc, 0);
 	yaml_document_delete(&y->doc);
 }
 

@@ -20,6 +20,9 @@ struct yamldoc {
  * it); dies on a syntax error or an empty document. */
 void yamldoc_load(struct yamldoc *y, const char *path, const char *text);
 void yamldoc_free(struct yamldoc *y);
+/* Free every document loaded and not yet freed: for a caller that went
+ * on after a die() (the fuzz harnesses), not for the programs. */
+void yamldoc_release_all(void);
 yaml_node_t *yamldoc_root(struct yamldoc *y);
 yaml_node_t *yamldoc_node(struct yamldoc *y, int id);
 /* Die with "PATH:LINE: message" at node N. */
