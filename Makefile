@@ -333,7 +333,7 @@ fuzz: fuzz-build
 
 # --- dependencies ------------------------------------------------------------
 DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libjansson-dev libopenblas-dev bats
-DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base
+DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base clang
 # Only the tests use these: chromium renders smear-segment's HTML report
 # headless (test/report.bats, skipped without it).  Optional: a failed
 # install does not stop make check.
