@@ -171,9 +171,11 @@ LIBA       := $(BUILD)/libsmearseg.a
 all: $(PROGRAMS) $(UNIT_BINS)
 
 # bin/.variant holds the kind of the last build of bin/; it is rewritten
-# (and so every program relinked) when that changes
-$(shell [ "$$(cat bin/.variant 2>/dev/null)" = '$(VARIANT)' ] || \
-    { mkdir -p bin && echo '$(VARIANT)' >bin/.variant; })
+# (and so every program relinked) only when a build of bin/ changes it
+bin/.variant: FORCE
+	@mkdir -p bin
+	@[ "$$(cat $@ 2>/dev/null)" = '$(VARIANT)' ] || echo '$(VARIANT)' >$@
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

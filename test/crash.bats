@@ -14,8 +14,10 @@ F=$BATS_TEST_DIRNAME/fixtures/unet
 C=$TOP/share/unet-tiny.yaml
 EPOCHS=4
 
+ARGS=(-q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -j 1 -e $EPOCHS)
+
 train() {
-	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -j 1 -e $EPOCHS "$@"
+	unet-train "${ARGS[@]}" "$@"
 }
 
 @test "crash: kill -9 at random points, then --resume, gives the uninterrupted run's bytes" {
@@ -29,10 +31,12 @@ train() {
 
 	kills=0
 	while [ "$kills" -lt "$n" ]; do
+		# unet-train itself in the background (a function would
+		# run in a subshell, and the kill miss the program)
 		if [ -f "$T/ck/checkpoint.safetensors" ]; then
-			train -o "$T/m.st" -r "$T/ck" &
+			unet-train "${ARGS[@]}" -o "$T/m.st" -r "$T/ck" &
 		else
-			train -o "$T/m.st" -C "$T/ck" &
+			unet-train "${ARGS[@]}" -o "$T/m.st" -C "$T/ck" &
 		fi
 		pid=$!
 		# somewhere in the run: epochs, validation, writes, commits
@@ -53,5 +57,6 @@ train() {
 	cmp "$T/ref/checkpoint.safetensors" "$T/ck/checkpoint.safetensors"
 	no_temporaries "$T" "$T/ck"
 	run sed 's/^{"epoch": \([0-9]*\),.*/\1/' "$T/ck/train.jsonl"
+	echo "log: $(cut -c1-40 "$T/ck/train.jsonl")"
 	[ "$output" = "$(seq 1 $EPOCHS)" ]
 }
