@@ -171,11 +171,12 @@ LIBA       := $(BUILD)/libsmearseg.a
 all: $(PROGRAMS) $(UNIT_BINS)
 
 # bin/.variant holds the kind of the last build of bin/; it is rewritten
-# (and so every program relinked) only when a build of bin/ changes it
-bin/.variant: FORCE
-	@mkdir -p bin
-	@[ "$$(cat $@ 2>/dev/null)" = '$(VARIANT)' ] || echo '$(VARIANT)' >$@
-FORCE:
+# (and so every program relinked) when that changes, by any make but
+# those that build nothing in bin/
+ifneq ($(filter-out fuzz fuzz-build deps clean,$(or $(MAKECMDGOALS),all)),)
+$(shell [ "$$(cat bin/.variant 2>/dev/null)" = '$(VARIANT)' ] || \
+    { mkdir -p bin && echo '$(VARIANT)' >bin/.variant; })
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
