@@ -429,21 +429,6 @@ print_percent(FILE *f, long num, long den)
 		fprintf(f, "%.2f", 100.0 * num / den);
 }
 
-/* S as a YAML double-quoted string. */
-static void
-print_quoted(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			putc(*s, f);
-	putc('"', f);
-}
-
 /* The keys that an image and the total share, each line after IND. */
 static void
 print_yaml_counts(FILE *f, const char *ind, const struct tally *t,
@@ -474,7 +459,7 @@ print_yaml_image(FILE *f, const char *file, int n, const struct tally *t,
     const struct setup *s)
 {
 	fputs("  - file: ", f);
-	print_quoted(f, file);
+	yaml_put_quoted(f, file);
 	fprintf(f, "\n    image: %d\n", n);
 	print_yaml_counts(f, "    ", t, s);
 	fprintf(f, "    rbc_area: %.0f\n    rbc_area_from: %s\n"

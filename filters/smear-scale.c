@@ -182,33 +182,18 @@ decide(struct result *r, const struct cmdline *cmd, double target)
 		    r->rbc.spread, r->scale);
 }
 
-/* S as a YAML double-quoted string. */
-static void
-print_quoted(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			putc(*s, f);
-	putc('"', f);
-}
-
 static void
 print_yaml(FILE *f, const char *file, int n, const struct result *r)
 {
 	fputs("  - file: ", f);
-	print_quoted(f, file);
+	yaml_put_quoted(f, file);
 	fprintf(f, "\n    image: %d\n    width: %d\n    height: %d\n"
 	    "    rbc_diameter: %.1f\n    rbc_cells: %d\n    rbc_spread: %.2f\n"
 	    "    scale: %.4f\n    scale_from: %s\n", n, r->width, r->height,
 	    r->rbc.diameter, r->rbc.cells, r->rbc.spread, r->scale, r->from);
 	if (r->warning[0] != '\0') {
 		fputs("    warning: ", f);
-		print_quoted(f, r->warning);
+		yaml_put_quoted(f, r->warning);
 		putc('\n', f);
 	}
 }

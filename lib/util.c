@@ -262,3 +262,17 @@ spool_commit(FILE *spool, FILE *out, const char *name)
 	fclose(spool);
 	xfshut(out, name);
 }
+
+void
+yaml_put_quoted(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s != '\0'; s++)
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			putc(*s, f);
+	putc('"', f);
+}

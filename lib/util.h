@@ -59,6 +59,10 @@ const char *display_name(const char *path);
 void xfshut(FILE *f, const char *name);
 
 /* Read a whole file into memory (NUL-terminated); *len gets the size. */
+/* Write S to F as a YAML double-quoted string (quote and backslash
+ * escaped, control characters as \xNN). */
+void yaml_put_quoted(FILE *f, const char *s);
+
 char *read_whole_file(const char *path, size_t *len);
 /* The same, dying once more than MAX bytes have been read (a config
  * named /dev/zero, a huge file given by mistake). */
