@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "nn/cpu/cpu.h"
+#include "nn/xent.h"
 
 /* probs (K) = softmax(z (K)); returns log(sum exp(z - max)) + max. */
 static double
@@ -122,21 +123,9 @@ cpu_xent_backward(float *dlogits, const float *probs, const uint8_t *labels,
 	#pragma omp parallel for schedule(static) \
 	    if ((size_t)N * K >= CPU_PAR_MIN)
 	for (int n = 0; n < N; n++) {
-		const float *p = probs + (size_t)n * K;
-		float *d = dlogits + (size_t)n * K;
 		int y = labels[n];
-		float s = scale * lw[y];
-		if (y < K || s == 0) {
-			for (int k = 0; k < K; k++)
-				d[k] = s * (p[k] - (k == y));
-			continue;
-		}
-		double ps = 0;
-		for (int k = 0; k < K; k++)
-			if (sets[y] >> k & 1)
-				ps += p[k];
-		for (int k = 0; k < K; k++)
-			d[k] = s * (float)(p[k] - ((sets[y] >> k & 1) && ps > 0 ?
-			    p[k] / ps : 0));
+
+		xent_pixel_grad(dlogits + (size_t)n * K, probs + (size_t)n * K,
+		    y, sets, scale * lw[y], K);
 	}
 }

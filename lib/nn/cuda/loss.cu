@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "nn/cuda/common.cuh"
+#include "nn/xent.h"
 
 #define XENT_BLOCKS 1024
 
@@ -170,22 +171,10 @@ xent_bwd(float *dlogits, const float *probs, const uint8_t *labels,
     const float *lw, const uint32_t *sets, float scale, int N, int K)
 {
 	GRID_STRIDE(n, (size_t)N) {
-		const float *p = probs + n * K;
-		float *d = dlogits + n * K;
 		int y = labels[n];
-		float s = scale * lw[y];
-		if (y < K || s == 0) {
-			for (int k = 0; k < K; k++)
-				d[k] = s * (p[k] - (k == y));
-			continue;
-		}
-		double ps = 0;
-		for (int k = 0; k < K; k++)
-			if (sets[y] >> k & 1)
-				ps += p[k];
-		for (int k = 0; k < K; k++)
-			d[k] = s * (float)(p[k] - ((sets[y] >> k & 1) && ps > 0 ?
-			    p[k] / ps : 0));
+
+		xent_pixel_grad(dlogits + n * K, probs + n * K, y, sets,
+		    scale * lw[y], K);
 	}
 }
 
