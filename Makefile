@@ -94,9 +94,18 @@ else
 endif
 
 NVCC := $(shell command -v nvcc 2>/dev/null || { test -x $(CUDA_HOME)/bin/nvcc && echo $(CUDA_HOME)/bin/nvcc; })
+# The toolkit's root is where cuBLAS is, not where nvcc is: nvcc may be a
+# wrapper script in /usr/local/bin, or on PATH while CUDA_HOME is elsewhere.
+CUDA_ROOT := $(firstword $(foreach d,$(CUDA_HOME) $(patsubst %/bin/nvcc,%,$(NVCC)),\
+               $(if $(wildcard $(d)/lib64/libcublas.so),$(d))))
 ifeq ($(CUDA),auto)
   ifneq ($(NVCC),)
-    override CUDA := 1
+    ifneq ($(CUDA_ROOT),)
+      override CUDA := 1
+    else
+      $(info ✗ CUDA: $(NVCC) found but no lib64/libcublas.so under CUDA_HOME ($(CUDA_HOME)) or beside nvcc)
+      override CUDA := 0
+    endif
   else
     override CUDA := 0
   endif
@@ -105,8 +114,10 @@ ifeq ($(CUDA),1)
   ifeq ($(NVCC),)
     $(error CUDA=1 but nvcc was not found (set CUDA_HOME))
   endif
+  ifeq ($(CUDA_ROOT),)
+    $(error CUDA=1 but lib64/libcublas.so is not under CUDA_HOME ($(CUDA_HOME)) nor beside $(NVCC))
+  endif
   $(info ✓ CUDA: $(NVCC): the cuda backend (lib/nn/cuda) is built for sm_$(CUDA_ARCH))
-  CUDA_ROOT := $(patsubst %/bin/nvcc,%,$(NVCC))
   CPPFLAGS_CUDA = -DSMEARSEG_CUDA=1
   # as-needed: only the programs that open a backend load the libraries
   # NCCL: the gradient allreduce in device memory under MPI
@@ -124,7 +135,7 @@ ifeq ($(CUDA),1)
               -Wl,--as-needed $(LIB_NCCL) -lcublas -lcudart -lstdc++ \
               -Wl,--no-as-needed
 else
-  $(info ✗ CUDA off (no nvcc, or CUDA=0): CPU backend only)
+  $(info ✗ CUDA off (no nvcc or cuBLAS, or CUDA=0): CPU backend only)
 endif
 
 PKG_CFLAGS := $(if $(HAVE_PKGCONFIG),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))

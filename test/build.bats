@@ -36,6 +36,23 @@ load test_helper
 	done
 }
 
+@test "build: nvcc without cuBLAS beside it or under CUDA_HOME turns CUDA off, and CUDA=1 says why" {
+	# a wrapper nvcc, as in /usr/local/bin, whose toolkit is not at CUDA_HOME
+	mkdir -p "$BATS_TEST_TMPDIR/tk/bin"
+	printf '#!/bin/sh\nexit 0\n' >"$BATS_TEST_TMPDIR/tk/bin/nvcc"
+	chmod +x "$BATS_TEST_TMPDIR/tk/bin/nvcc"
+	run make -C "$TOP" -n -B NVCC="$BATS_TEST_TMPDIR/tk/bin/nvcc" CUDA=auto \
+		CUDA_HOME="$BATS_TEST_TMPDIR/none" BUILD="$BATS_TEST_TMPDIR/b" all
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"found but no lib64/libcublas.so"* ]]
+	[[ "$output" == *"✗ CUDA off"* ]]
+	[[ "$output" != *"-lcublas"* ]]
+	run make -C "$TOP" -n -B NVCC="$BATS_TEST_TMPDIR/tk/bin/nvcc" CUDA=1 \
+		CUDA_HOME="$BATS_TEST_TMPDIR/none" BUILD="$BATS_TEST_TMPDIR/b" all
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"CUDA=1 but lib64/libcublas.so is not under CUDA_HOME"* ]]
+}
+
 @test "build: with nvcc the CUDA backend is compiled and linked" {
 	nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 	[ -x "$nvcc" ] || skip "no nvcc"
