@@ -75,6 +75,8 @@ static const char *const box_kind_name[BOX_NKINDS] = { "rbc", "wbc",
 #define STAIN_OPEN 1.0          /* a blob's core is this thick (2r + 1) */
 #define STAIN_MIN 3             /* core px of a blob ignored */
 #define STAIN_GROW 5.0          /* ignore around a purple blob */
+#define WHOLE_INSIDE 0.9        /* a whole white cell's share in its box */
+#define WHOLE_FILL 0.3          /* ... and its least share of the box */
 #define COVERED 0.5             /* RBC box share that counts as covered */
 
 struct box {
@@ -102,6 +104,7 @@ struct cmdline {
 	int band;                       /* ignore band at red-cell edges */
 	int level;                      /* red-cell darkness, or -1: auto */
 	int no_partial;                 /* boxes ignored, no partial labels */
+	int whole;                      /* White cell: the whole cell */
 	int quiet;
 };
 
@@ -117,12 +120,13 @@ struct tally {
 	long rbc, plasma, ignore, partial;
 	int rbc_boxes, rbc_scored, rbc_covered;
 	int regions;
+	int wbc_whole, wbc_nucleus;     /* WBC boxes labelled each way */
 };
 
 static const struct cli_info info = {
 	"label-smear",
 	"-l list [-s scale] [-m min] [-b band] [-t level]\n"
-	"       [-S source] [-P] [-q] [file]",
+	"       [-S source] [-P | -W] [-q] [file]",
 	"Turn real smear photos with boxes of red cells, white cells and\n"
 	"platelets into RGB_LABEL backgrounds at the 40x scale: red cells\n"
 	"Healthy RBC, plasma background, the nuclei in white-cell boxes the\n"
@@ -141,6 +145,9 @@ static const struct cli_info info = {
 	"                       green (default: from each photo's histogram)\n"
 	"  -S, --source NAME    the source's name (default unknown)\n"
 	"  -P, --no-partial     no partial labels: the boxes ignore alone\n"
+	"  -W, --whole-cell     White cell on the whole white cell (its\n"
+	"                       cytoplasm too), segmented from the nucleus;\n"
+	"                       the nucleus alone where that fails\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n",
@@ -240,6 +247,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "level", required_argument, NULL, 't' },
 		{ "source", required_argument, NULL, 'S' },
 		{ "no-partial", no_argument, NULL, 'P' },
+		{ "whole-cell", no_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -252,7 +260,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->scale = 1;
 	cmd->min = 224;
 	cmd->level = -1;
-	while ((c = getopt_long(argc, argv, ":hl:s:m:b:t:S:Pq", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":hl:s:m:b:t:S:PWq", opts, NULL)) !=
 	    -1)
 		switch (c) {
 		case 'l':
@@ -276,6 +284,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'P':
 			cmd->no_partial = 1;
 			break;
+		case 'W':
+			cmd->whole = 1;
+			break;
 		case 'q':
 			cmd->quiet = 1;
 			break;
@@ -286,6 +297,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->input = optind < argc ? argv[optind] : "-";
 	if (cmd->list == NULL)
 		cli_usage("no --list (the ids, groups and boxes)");
+	if (cmd->whole && cmd->no_partial)
+		cli_usage("--whole-cell labels white cells, --no-partial "
+		    "labels none: give one of them");
 	if (strcmp(cmd->list, "-") == 0 && strcmp(cmd->input, "-") == 0)
 		cli_usage("the list and the photos cannot both be stdin");
 	if (*cmd->source == '\0' || strpbrk(cmd->source, " \t\n:") != NULL)
@@ -651,6 +665,43 @@ segment(unsigned char *fg, unsigned char *ign, unsigned char *blob,
 	return level;
 }
 
+/* PART gets V on the white cell of box B (at the 40x scale S) of the 40x
+ * photo SC, segmented by seg_cell from the nucleus near the box's centre,
+ * if that cell lies in the box grown by G (WHOLE_INSIDE of it at least)
+ * and fills at least WHOLE_FILL of the box; BOX (W x H scratch) gets the
+ * grown box.  Returns whether it did; a cell that leaks into its
+ * neighbours or misses its box leaves PART to the nucleus alone. */
+static int
+whole_cell(unsigned char *part, unsigned char *box, const struct img *sc,
+    const int b[4], double s, double g, int v)
+{
+	const int w = sc->width, h = sc->height;
+	size_t npix = (size_t)w * h, i;
+	unsigned char *m = xcalloc(npix, 1);
+	double cx = (b[0] + b[2] + 1) * s / 2, cy = (b[1] + b[3] + 1) * s / 2;
+	double boxarea = (b[2] - b[0] + 1) * s * (b[3] - b[1] + 1) * s;
+	long area = 0, inside = 0;
+	int ok = 0;
+
+	memset(box, 0, npix);
+	mark_box(box, w, h, b, s, g);
+	if (seg_cell(m, sc, SEG_WBC, cx, cy, 1.0) == SEG_OK) {
+		for (i = 0; i < npix; i++)
+			if (m[i]) {
+				area++;
+				inside += box[i];
+			}
+		ok = area > 0 && inside >= WHOLE_INSIDE * area &&
+		    inside >= WHOLE_FILL * boxarea;
+	}
+	if (ok)
+		for (i = 0; i < npix; i++)
+			if (m[i] && box[i])
+				part[i] = (unsigned char)v;
+	free(m);
+	return ok;
+}
+
 /* The label plane of the 40x photo SC of job J (LAB, W x H), counted into
  * T; returns the darkness level. */
 static int
@@ -664,6 +715,7 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 	unsigned char *in, *out, *box = xmalloc(npix);
 	int k, level;
 
+	memset(t, 0, sizeof *t);
 	level = segment(fg, ign, blob, sc, cmd->level);
 	for (k = 0; k < j->nbox; k++) {
 		const int *b = j->box[k].b;
@@ -680,6 +732,13 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 			continue;
 		/* a nucleus lies inside its box; a platelet's box is often
 		 * a little off, so it is grown as for the ignore */
+		if (j->box[k].kind == BOX_WBC && cmd->whole) {
+			if (whole_cell(part, box, sc, b, cmd->scale, grow, v)) {
+				t->wbc_whole++;
+				continue;
+			}
+			t->wbc_nucleus++;
+		}
 		memset(box, 0, npix);
 		mark_box(box, w, h, b, cmd->scale,
 		    j->box[k].kind == BOX_WBC ? 0 : grow);
@@ -700,7 +759,6 @@ make_label(unsigned char *lab, const struct img *sc, const struct job *j,
 		free(in);
 		free(out);
 	}
-	memset(t, 0, sizeof *t);
 	for (i = 0; i < npix; i++) {
 		lab[i] = part[i] ? part[i] : ign[i] ? CLASS_IGNORE :
 		    fg[i] ? rbc : 0;
@@ -817,6 +875,10 @@ describe(struct img *out, const struct job *j, const struct cmdline *cmd,
 	meta_share(out, "ignored", t->ignore, npix);
 	meta_share(out, "partial", t->partial, npix);
 	meta_int(out, "level", level);
+	if (cmd->whole) {
+		meta_int(out, "wbc_whole", t->wbc_whole);
+		meta_int(out, "wbc_nucleus", t->wbc_nucleus);
+	}
 }
 
 static void
@@ -830,6 +892,8 @@ tally_add(struct tally *sum, const struct tally *t)
 	sum->rbc_scored += t->rbc_scored;
 	sum->rbc_covered += t->rbc_covered;
 	sum->regions += t->regions;
+	sum->wbc_whole += t->wbc_whole;
+	sum->wbc_nucleus += t->wbc_nucleus;
 }
 
 int
@@ -886,6 +950,10 @@ main(int argc, char **argv)
 		    100.0 * sum.rbc / total, 100.0 * sum.plasma / total,
 		    100.0 * sum.partial / total, 100.0 * sum.ignore / total,
 		    sum.rbc_covered, sum.rbc_scored);
+	if (!cmd.quiet && cmd.whole)
+		warn("white cells: %d whole, %d by the nucleus alone (the "
+		    "whole cell leaked or missed its box)", sum.wbc_whole,
+		    sum.wbc_nucleus);
 	img_free(&im);
 	return 0;
 }

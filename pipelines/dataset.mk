@@ -24,6 +24,9 @@
 #                        in their boxes carry the partial labels White
 #                        cell and Platelet (share/models/README.md has
 #                        what it did); 0 gives synthetic tiles alone
+#   WHOLE_WBC=0          1: the partial label White cell covers the whole
+#                        white cell of a BCCD box (label-smear
+#                        --whole-cell), not its nucleus alone
 #
 # Stages (all under $(DATASET)/):
 #   samples.pam                      every cell sample (blocks.sh, crop-cells)
@@ -48,6 +51,7 @@ SIZE    ?= default
 DATASET ?= dataset
 SAMPLES ?=
 REAL_SHARE ?= 0.2
+WHOLE_WBC ?= 0
 
 .PHONY: dataset dataset-stats contact-sheet
 
@@ -109,6 +113,7 @@ ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)
 DS_ARGS_split   := -s $(SEED)
+DS_ARGS_smears  := $(if $(filter 1,$(WHOLE_WBC)),-W)
 $(foreach s,$(DS_SPLITS),$(eval DS_ARGS_bg.$(s) := $(call ds_bg_args,$(s))))
 $(foreach s,$(DS_SPLITS),$(eval DS_ARGS_tiles.$(s) := $(call ds_tile_args,$(s))))
 
@@ -116,7 +121,7 @@ $(foreach s,$(DS_SPLITS),$(eval DS_ARGS_tiles.$(s) := $(call ds_tile_args,$(s)))
 # every time but rewrites the file only when they changed; make looks at
 # the file's time again after the recipe, so the stages that depend on it
 # are rebuilt only then.
-DS_ARGFILES := $(foreach a,samples split $(DS_SPLITS:%=bg.%) \
+DS_ARGFILES := $(foreach a,samples split smears $(DS_SPLITS:%=bg.%) \
     $(DS_SPLITS:%=tiles.%),$(DATASET)/.$(a).args)
 .PHONY: ds-force
 ds-force:
@@ -164,10 +169,10 @@ $(DATASET)/train.groups: $(DATASET)/samples.train.pam
 	    sort -u >'$@.tmp'
 	mv '$@.tmp' '$@'
 $(DATASET)/smears.pam: $(DATASET)/train.groups $(SRCDIR)/pipelines/smears.sh \
-    $(DS_BLOCKS) bin/label-smear
+    $(DS_BLOCKS) bin/label-smear $(DATASET)/.smears.args
 	if [ -s '$<' ]; then \
 	    PATH='$(CURDIR)/bin':"$$PATH" sh $(SRCDIR)/pipelines/smears.sh \
-	    -g '$<' >'$@.tmp'; else : >'$@.tmp'; fi
+	    -g '$<' $(DS_ARGS_smears) >'$@.tmp'; else : >'$@.tmp'; fi
 	mv '$@.tmp' '$@'
 
 # One command makes a split's tiles and records (a grouped pattern rule);

@@ -12,7 +12,7 @@
 #               validation or test is never a training background
 #
 # Each BCCD smear goes through label-smear(1) with all its Pascal VOC
-# boxes: red cells become Healthy RBC by the photo's own darkness, the
+# boxes (-W: label-smear --whole-cell): red cells become Healthy RBC by the photo's own darkness, the
 # plasma background, the nuclei in white-cell boxes the partial label
 # White cell and the platelets in platelet boxes the partial label
 # Platelet (BCCD names no white-cell type), and the rest of those boxes
@@ -27,16 +27,18 @@ prog=smears.sh
 here=$(cd "$(dirname "$0")" && pwd)
 blocks=
 groups=
+whole=
 
 usage() {
-	echo "usage: sh pipelines/smears.sh [-b blocks-dir] [-g groups-file]" >&2
+	echo "usage: sh pipelines/smears.sh [-b blocks-dir] [-g groups-file] [-W]" >&2
 	exit 1
 }
 
-while getopts ':b:g:' opt; do
+while getopts ':b:g:W' opt; do
 	case $opt in
 	b) blocks=$OPTARG ;;
 	g) groups=$OPTARG ;;
+	W) whole=--whole-cell ;;
 	*) usage ;;
 	esac
 done
@@ -86,5 +88,5 @@ done > "$tmp/list"
 [ -s "$tmp/list" ] || { echo "$prog: no smear selected" >&2; exit 1; }
 while read -r id _; do
 	jpegtopnm -quiet "$dir/JPEGImages/${id#bccd/}.jpg"
-done < "$tmp/list" | "$label" -l "$tmp/list" -s 0.36 -S bccd > "$tmp/out.pam"
+done < "$tmp/list" | "$label" -l "$tmp/list" -s 0.36 -S bccd $whole > "$tmp/out.pam"
 cat "$tmp/out.pam"

@@ -74,6 +74,56 @@ check_label() {
 	[ "$(check_label "$T/nt.pam" 1 255)" = "values 0,9,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
 }
 
+# part_px PAM: the pixels of the White cell partial label, and how many
+# of them lie outside the wbc box of photo.list (93,13 to 143,63) grown
+# by 8 px (label-smear grows it by 15 % of its side for the whole cell)
+part_px() {
+	pamchannel -tupletype GRAYSCALE 3 <"$1" | pamtopnm -plain |
+	    tr -s ' \n' '\n\n' | awk -v part="$PART" '
+	NR == 2 { w = $1 } NR <= 4 { next }
+	$1 == part {
+		n++; p = NR - 5; x = p % w; y = int(p / w)
+		out += x < 85 || x > 151 || y < 5 || y > 71
+	}
+	END { print n + 0, out + 0 }'
+}
+
+@test "label-smear: -W labels the whole white cell, cytoplasm too; without it the nucleus alone" {
+	# the photo with a pale cytoplasm, too little purple to pass for a
+	# nucleus, as in BCCD's neutrophils
+	sed 's/^wbc 165 135 205/wbc 185 175 200/' "$F/photo.discs" >"$T/pale.discs"
+	awk -v w=160 -v h=120 -f "$F/mkphoto.awk" "$T/pale.discs" >"$T/pale.ppm"
+	label-smear -q -m 0 -W -l "$F/photo.list" "$T/pale.ppm" >"$T/w.pam"
+	label-smear -q -m 0 -l "$F/photo.list" "$T/pale.ppm" >"$T/n.pam"
+	# the white cell: a disc of radius 25 (area 1963) around a nucleus
+	# of radius 12 (area 452)
+	set -- $(part_px "$T/w.pam")
+	[ "$2" -eq 0 ]
+	[ "$1" -ge 1700 ] && [ "$1" -le 2400 ]
+	set -- $(part_px "$T/n.pam")
+	[ "$1" -ge 300 ] && [ "$1" -le 700 ]
+	[ "$(perl "$META" wbc_whole "$T/w.pam")" = 1 ]
+	[ "$(perl "$META" wbc_nucleus "$T/w.pam")" = 0 ]
+	# without -W the counts are not written
+	[ "$(perl "$META" wbc_whole "$T/n.pam")" = - ]
+	# red cells and plasma are labelled as without -W
+	[ "$(check_label "$T/w.pam" 1)" = "values 0,9,254,255 rbc-bad 0 ignore-bad 0 plasma-bad 0 part-bad 0" ]
+	label-smear -m 0 -W -l "$F/photo.list" "$T/pale.ppm" 2>"$T/err" >/dev/null
+	grep -q '^label-smear: white cells: 1 whole, 0 by the nucleus alone' "$T/err"
+}
+
+@test "label-smear: -W falls back to the nucleus when the cell does not fit its box" {
+	# a box around the nucleus alone: the whole cell is mostly outside it
+	sed 's/^wbc 165 135 205/wbc 185 175 200/' "$F/photo.discs" >"$T/pale.discs"
+	awk -v w=160 -v h=120 -f "$F/mkphoto.awk" "$T/pale.discs" >"$T/pale.ppm"
+	sed 's/wbc:93,13,143,63/wbc:105,25,131,51/' "$F/photo.list" >"$T/small.list"
+	label-smear -q -m 0 -W -l "$T/small.list" "$T/pale.ppm" >"$T/s.pam"
+	[ "$(perl "$META" wbc_whole "$T/s.pam")" = 0 ]
+	[ "$(perl "$META" wbc_nucleus "$T/s.pam")" = 1 ]
+	set -- $(part_px "$T/s.pam")
+	[ "$1" -ge 300 ] && [ "$1" -le 700 ]
+}
+
 @test "label-smear: the label is decided at the scaled size" {
 	# the photo at twice the 40x scale, its boxes doubled, and back
 	awk -v w=320 -v h=240 -v k=2 -f "$F/mkphoto.awk" "$F/photo.discs" \
@@ -220,6 +270,10 @@ label_at() {
 	run --separate-stderr label-smear -l - -
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"cannot both be stdin"* ]]
+	[ -z "$output" ]
+	run --separate-stderr label-smear -W -P -l "$F/photo.list" "$T/photo.ppm"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "label-smear: --whole-cell labels white cells, --no-partial labels none: give one of them" ]
 	[ -z "$output" ]
 }
 
