@@ -5,11 +5,16 @@
 # test split.
 #
 # usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]
-#            [-d dataset-dir] [-k keep-dir] [-n count] [-t] MODEL
+#            [-d dataset-dir] [-k keep-dir] [-n count] [-t] [-R] MODEL
 #
 #   -j N     unet-infer threads (default 2)
 #   -t       unet-infer --tta: every window averaged over its 8 flips and
 #            quarter turns (8 times the inference time)
+#   -R       score the network's raw class maps; by default every class
+#            map goes through cell-vote(1) first (one class per white
+#            cell and per platelet), as smear-segment gives them to users
+#            (BBBC041Seg scores cell against background, which the vote
+#            does not change, and is scored on the raw maps)
 #   -s DIR   the external sources (default ../shared/data/sources beside
 #            the project root): BBBC041Seg (DIR/eval_bbbc041seg), and the
 #            PBC and zxaoyou originals where share/blocks lacks them
@@ -127,12 +132,13 @@ dataset=$top/dataset
 keep=
 limit=
 tta=
+vote=1
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$@"; exit 1; }
 usage() {
 	echo "usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]" \
-	    "[-d dataset-dir] [-k keep-dir] [-n count] [-t] MODEL" >&2
+	    "[-d dataset-dir] [-k keep-dir] [-n count] [-t] [-R] MODEL" >&2
 	exit 1
 }
 posint() {
@@ -141,7 +147,7 @@ posint() {
 	esac
 }
 
-while getopts ':j:s:d:k:n:t' opt; do
+while getopts ':j:s:d:k:n:tR' opt; do
 	case $opt in
 	j) posint j "$OPTARG"; threads=$OPTARG ;;
 	s) sources=$OPTARG ;;
@@ -149,6 +155,7 @@ while getopts ':j:s:d:k:n:t' opt; do
 	k) keep=$OPTARG ;;
 	n) posint n "$OPTARG"; limit=$OPTARG ;;
 	t) tta=-t ;;
+	R) vote= ;;
 	*) usage ;;
 	esac
 done
@@ -185,7 +192,14 @@ emit_file() {
 # first N lines of standard input (all without -n)
 head_n() { if [ -n "$limit" ]; then head -n "$limit"; else cat; fi; }
 # infer IN OUT: segment a stream of images
-infer() { unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2"; }
+infer() {
+	if [ -n "$vote" ]; then
+		unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2.raw"
+		cell-vote -q "$2.raw" >"$2"
+	else
+		unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2"
+	fi
+}
 # tokens FILE: a Netpbm stream as plain PNM, one token per line
 tokens() { pnmtoplainpnm "$1" | tr -s ' \t\n' '\n\n\n'; }
 # size FILE: "WIDTH HEIGHT" of a Netpbm image

@@ -14,6 +14,8 @@
 #   EVAL_THREADS=2       unet-infer threads
 #   EVAL_TTA=            1: unet-infer --tta (eight symmetries averaged;
 #                        eight times the inference time)
+#   EVAL_RAW=            1: score the network's own class maps, without
+#                        cell-vote (eval-real.sh -R)
 #   EVAL_KEEP=           a directory to keep the class maps and the
 #                        per-box / per-cell tables in (eval-real.sh -k)
 #   DATASET, SEED, SIZE  as for make dataset (pipelines/dataset.mk)
@@ -26,6 +28,7 @@ SOURCES      ?= $(SRCDIR)/../shared/data/sources
 EVAL_THREADS ?= 2
 EVAL_KEEP    ?=
 EVAL_TTA     ?=
+EVAL_RAW     ?=
 # dataset.mk's default, in case this file is read before it
 DATASET      ?= dataset
 
@@ -34,5 +37,5 @@ DATASET      ?= dataset
 eval-real: $(PROGRAMS) $(DATASET)/samples.test.pam $(DATASET)/test.pam
 	@sh $(SRCDIR)/pipelines/eval-real.sh -j '$(EVAL_THREADS)' \
 	    -s '$(SOURCES)' -d '$(DATASET)' $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
-	    $(if $(filter 1,$(EVAL_TTA)),-t) \
+	    $(if $(filter 1,$(EVAL_TTA)),-t) $(if $(filter 1,$(EVAL_RAW)),-R) \
 	    '$(MODEL)'

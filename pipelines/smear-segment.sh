@@ -18,7 +18,7 @@ set -u
 
 prog=smear-segment
 version=0.1.0
-usage="usage: $prog [-m model] [-r px | -s scale] [-j threads] [-t] [-q]
+usage="usage: $prog [-m model] [-r px | -s scale] [-j threads] [-t] [-V] [-q]
        -o outdir file|dir ..."
 
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
@@ -45,6 +45,9 @@ that opens from disk).
                         (default: measured per photo by smear-scale)
   -j, --threads N       CPU threads (default: all processors)
   -t, --tta             unet-infer --tta: 8 symmetries per window
+  -V, --no-vote         keep the network's pixel classes: no cell-vote
+                        (which gives each white cell and platelet one
+                        class)
   -q, --quiet           no progress on standard error
   -h, --help            this help
       --version         print the version
@@ -79,7 +82,7 @@ find_share() {
 
 # --- options -------------------------------------------------------------------
 
-model= outdir= rbcd= scale= threads= tta= quiet=
+model= outdir= rbcd= scale= threads= tta= quiet= vote=1
 need_arg() { [ $# -ge 2 ] || usage_error "option '$1' needs an argument"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -94,6 +97,7 @@ while [ $# -gt 0 ]; do
 	-j|--threads) need_arg "$@"; threads=$2; shift 2 ;;
 	--threads=*) threads=${1#*=}; shift ;;
 	-t|--tta) tta=--tta; shift ;;
+	-V|--no-vote) vote=; shift ;;
 	-q|--quiet) quiet=1; shift ;;
 	-h|--help) help ;;
 	--version) echo "$prog (smearseg) $version"; exit 0 ;;
@@ -227,7 +231,12 @@ segment_one() {
 	printf '%s\n' "$sline" | cut -f10 >"$t/warn"
 	pamscale "$s" "$t/orig.ppm" >"$t/small.ppm" 2>"$t/err" &&
 	    unet-infer -q -m "$model" -j "$threads" $tta "$t/small.ppm" \
-	    >"$t/$name.pgm" 2>"$t/err" &&
+	    >"$t/raw.pgm" 2>"$t/err" &&
+	    if [ -n "$vote" ]; then
+		cell-vote -q "$t/raw.pgm" >"$t/$name.pgm" 2>"$t/err"
+	    else
+		mv "$t/raw.pgm" "$t/$name.pgm"
+	    fi &&
 	    (cd "$t" && cell-count "$name.pgm" >out/"$name.counts.yaml" &&
 	    cell-count --tsv "$name.pgm" >counts.tsv) 2>"$t/err" &&
 	    pamscale -nomix -width "$w" -height "$h" "$t/$name.pgm" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # This script tests: pipelines/eval-real.sh (make eval-real)
 # Also requires: unet-train, unet-infer, crop-cells, cell-count, seg-eval,
-# tensor-info, pipelines/eval-bbbc041.sh, netpbm
+# tensor-info, cell-vote, pipelines/eval-bbbc041.sh, netpbm
 #
 # A tiny model (share/unet-tiny.yaml, 32 px windows) on a few real
 # images: two held-out BCCD smears (-n 2), a small test-split stream cut
@@ -142,4 +142,19 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	# the same names as the plain run, in the same order
 	[ "$(printf '%s\n' "$output" | cut -d' ' -f2)" = "$(cut -d' ' -f2 "$t/out")" ]
 	[[ "$output" == *"eval: bccd_images 2"* ]]
+}
+
+@test "eval-real: class maps go through cell-vote unless -R" {
+	# the shipped model on one held-out smear, the other parts skipped:
+	# its white cell comes out in more than one class, so the vote shows
+	t=$BATS_TEST_TMPDIR
+	mkdir -p "$t/empty"
+	for f in -R ""; do
+		sh "$TOP/pipelines/eval-real.sh" -n 1 $f -s "$t/empty" \
+		    -d "$t/empty" -k "$t/keep$f" "$TOP/share/models/default.safetensors" \
+		    >"$t/out$f" 2>/dev/null
+	done
+	[ "$(cut -d' ' -f2 "$t/out-R")" = "$(cut -d' ' -f2 "$t/out")" ]
+	! cmp -s "$t/keep-R/bccd/pred.pgm" "$t/keep/bccd/pred.pgm"
+	cell-vote -q "$t/keep-R/bccd/pred.pgm" | cmp - "$t/keep/bccd/pred.pgm"
 }

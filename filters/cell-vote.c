@@ -1,0 +1,319 @@
+/*
+ * cell-vote - one class per cell in class maps.
+ *
+ * A semantic segmenter decides each pixel on its own, so one white cell
+ * can come out part Neutrophil and part Lymphocyte, or with a ring of
+ * Thrombocyte round a white nucleus.  cell-vote reads PGM class maps (or
+ * RGB_LABEL tiles, whose label plane is used) and gives every cell one
+ * class.  An object is an 8-connected set of pixels whose classes belong
+ * to the voting groups, taken together.  Touching cells make one object,
+ * so it is split first: eroded by a disc of the split radius, the object
+ * falls apart at the necks between cells into cores, one per cell, and
+ * each pixel of the object goes to the core that reaches it first by a
+ * path inside the object no longer than the split radius and 2 px; what
+ * no core reaches (a platelet touching a white cell, an object with no
+ * core) falls into cells of its own, its 8-connected pieces.  In each such cell the group with the most pixels wins, and
+ * every pixel takes that group's class with the most pixels (ties go to
+ * the lower group, then the lower class).
+ * The groups are partial labels of the class table (share/classes.yaml):
+ * by default every one of them, "White cell" (the five white-cell types)
+ * and "Platelet" (Thrombocyte, Platelet clump).  Pixels of other classes,
+ * background and 255 stay as they are.
+ *
+ * Writes PGM class maps, one per input image.
+ * The output is spooled, so a bad image anywhere leaves stdout empty.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classes.h"
+#include "cli.h"
+#include "image.h"
+#include "mask.h"
+#include "util.h"
+
+#define GROUPS_MAX CLASS_MAX
+#define SPLIT_DEFAULT 15.0      /* px at 40x: a white cell is 60-100 across */
+#define SPLIT_MAX 1000.0
+
+struct cmdline {
+	char **files;           /* input files; "-" = stdin */
+	int nfiles;
+	const char *group[GROUPS_MAX];  /* -g names, in order */
+	int ngroup;
+	double split;           /* erosion radius that parts touching cells */
+	int quiet;
+};
+
+/* The voting groups: group[c] is the group of class c, or -1. */
+struct setup {
+	int ngroup;
+	int ncls;
+	int group[CLASS_MAX];
+	double split;
+};
+
+static const struct cli_info info = {
+	"cell-vote",
+	"[-g group]... [-r px] [-q] [file ...]",
+	"Give each cell of class maps (PGM, value = class index; or the\n"
+	"label plane of RGB_LABEL tiles) one class.  An object is an\n"
+	"8-connected set of pixels of the voting groups' classes, split\n"
+	"into cells where an erosion parts it; in each cell the group with\n"
+	"most pixels wins, and all its pixels take that group's class with\n"
+	"most pixels.  Writes PGM class maps.  See cell-vote(1).\n"
+	"\n"
+	"  -g, --group NAME     a partial label of the class table whose\n"
+	"                       member classes vote together; may be repeated\n"
+	"                       (default: every partial label, White cell\n"
+	"                       and Platelet)\n"
+	"  -r, --split PX       erosion radius that parts touching cells, in\n"
+	"                       pixels (default 15, for the 40x scale; 0:\n"
+	"                       every object votes whole)\n"
+	"  -q, --quiet          no summary line on standard error\n"
+	"  -h, --help           this help\n"
+	"      --version        print the version\n",
+};
+
+static void
+parse_cmdline(int argc, char **argv, struct cmdline *cmd)
+{
+	static const struct option opts[] = {
+		{ "group", required_argument, NULL, 'g' },
+		{ "split", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cli_begin(argc, argv, &info);
+	memset(cmd, 0, sizeof *cmd);
+	cmd->split = SPLIT_DEFAULT;
+	while ((c = getopt_long(argc, argv, ":hg:r:q", opts, NULL)) != -1)
+		switch (c) {
+		case 'g':
+			if (cmd->ngroup == GROUPS_MAX)
+				cli_usage("more than %d groups", GROUPS_MAX);
+			cmd->group[cmd->ngroup++] = optarg;
+			break;
+		case 'r':
+			cmd->split = xstrtod(optarg, 0, SPLIT_MAX, "split radius");
+			break;
+		case 'q':
+			cmd->quiet = 1;
+			break;
+		default:
+			cli_common(c);
+		}
+	cli_files(argc, argv, optind, &cmd->files, &cmd->nfiles);
+}
+
+/* Add the partial label at index P of table T as the next group of S;
+ * NAME is what the user gave, for messages. */
+static void
+add_group(struct setup *s, const struct class_table *t, int p,
+    const char *name)
+{
+	uint32_t m = classes_members(t, p);
+	int c;
+
+	for (c = 0; c < t->n; c++) {
+		if (!(m & (UINT32_C(1) << c)))
+			continue;
+		if (s->group[c] >= 0)
+			cli_usage("group '%s': class '%s' is already in "
+			    "another group", name, t->c[c].name);
+		s->group[c] = s->ngroup;
+	}
+	s->ngroup++;
+}
+
+static void
+setup_init(struct setup *s, const struct cmdline *cmd)
+{
+	const struct class_table *t = classes_load(NULL);
+	int k, p, c;
+
+	memset(s, 0, sizeof *s);
+	s->ncls = t->n;
+	s->split = cmd->split;
+	for (c = 0; c < CLASS_MAX; c++)
+		s->group[c] = -1;
+	for (k = 0; k < cmd->ngroup; k++) {
+		if ((p = classes_partial(t, cmd->group[k])) < 0)
+			cli_usage("unknown group '%s' (expected a partial "
+			    "label of the class table, such as 'White cell')",
+			    cmd->group[k]);
+		add_group(s, t, p, cmd->group[k]);
+	}
+	if (cmd->ngroup == 0)
+		for (k = 0; k < t->npartial; k++)
+			add_group(s, t, t->partial[k].index,
+			    t->partial[k].info.name);
+	if (s->ngroup == 0)
+		die("the class table has no partial labels to vote in");
+}
+
+/* Split the objects of LAB (W x H, 1..N, from mask M) into cells: the
+ * cores that an erosion of M by S->split leaves are labelled N+1...; each
+ * object pixel takes the label of the core that reaches it first by an
+ * 8-connected path inside its object (breadth first) of at most REACH
+ * steps, and the pixels that no core reaches are labelled by their
+ * 8-connected pieces after those.  Returns the largest label. */
+static int
+split_cells(int *lab, const unsigned char *m, int n, int w, int h,
+    const struct setup *s)
+{
+	size_t npix = (size_t)w * h, i, head = 0, tail = 0;
+	const int reach = (int)ceil(s->split) + 2;
+	unsigned char *core;
+	int *clab, *cell, *steps;
+	size_t *queue;
+	int nc, nr, x, y, dx, dy;
+
+	if (s->split <= 0)
+		return n;
+	core = xmalloc(npix);
+	memcpy(core, m, npix);
+	mask_erode(core, w, h, s->split);
+	clab = xmalloc_array(npix, sizeof *clab);
+	nc = mask_label(clab, core, w, h, NULL);
+	cell = xcalloc(npix, sizeof *cell);
+	steps = xcalloc(npix, sizeof *steps);
+	queue = xmalloc_array(npix, sizeof *queue);
+	for (i = 0; i < npix; i++)
+		if (clab[i]) {
+			cell[i] = n + clab[i];
+			queue[tail++] = i;
+		}
+	while (head < tail) {
+		i = queue[head++];
+		if (steps[i] == reach)
+			continue;
+		x = (int)(i % w);
+		y = (int)(i / w);
+		for (dy = -1; dy <= 1; dy++)
+			for (dx = -1; dx <= 1; dx++) {
+				size_t j;
+
+				if (x + dx < 0 || x + dx >= w || y + dy < 0 ||
+				    y + dy >= h)
+					continue;
+				j = (size_t)(y + dy) * w + (x + dx);
+				if (lab[j] == lab[i] && cell[j] == 0) {
+					cell[j] = cell[i];
+					steps[j] = steps[i] + 1;
+					queue[tail++] = j;
+				}
+			}
+	}
+	/* the pixels no core reached, by their pieces */
+	for (i = 0; i < npix; i++)
+		core[i] = lab[i] && cell[i] == 0;
+	nr = mask_label(clab, core, w, h, NULL);
+	for (i = 0; i < npix; i++)
+		if (lab[i])
+			lab[i] = cell[i] ? cell[i] : n + nc + clab[i];
+	free(queue);
+	free(steps);
+	free(cell);
+	free(clab);
+	free(core);
+	return n + nc + nr;
+}
+
+/* Vote in the class map MAP (W x H) by the groups of S, cell by cell;
+ * returns the pixels whose class changed, and adds the objects (before
+ * the split) to *NOBJ. */
+static long
+vote(unsigned char *map, int w, int h, const struct setup *s, long *nobj)
+{
+	size_t npix = (size_t)w * h, i;
+	unsigned char *m = xmalloc(npix);
+	int *lab = xmalloc_array(npix, sizeof *lab);
+	long *cnt, *gcnt, changed = 0;
+	unsigned char *winner;
+	int n, l, c, g, best, bestg;
+
+	for (i = 0; i < npix; i++)
+		m[i] = map[i] < s->ncls && s->group[map[i]] >= 0;
+	n = mask_label(lab, m, w, h, NULL);
+	*nobj += n;
+	n = split_cells(lab, m, n, w, h, s);
+	cnt = xcalloc((size_t)(n + 1) * s->ncls, sizeof *cnt);
+	gcnt = xcalloc((size_t)(n + 1) * s->ngroup, sizeof *gcnt);
+	winner = xmalloc((size_t)n + 1);
+	for (i = 0; i < npix; i++)
+		if (lab[i]) {
+			cnt[(size_t)lab[i] * s->ncls + map[i]]++;
+			gcnt[(size_t)lab[i] * s->ngroup + s->group[map[i]]]++;
+		}
+	for (l = 1; l <= n; l++) {
+		const long *gl = gcnt + (size_t)l * s->ngroup;
+		const long *cl = cnt + (size_t)l * s->ncls;
+
+		bestg = 0;
+		for (g = 1; g < s->ngroup; g++)
+			if (gl[g] > gl[bestg])
+				bestg = g;
+		best = -1;
+		for (c = 0; c < s->ncls; c++)
+			if (s->group[c] == bestg && (best < 0 || cl[c] > cl[best]))
+				best = c;
+		winner[l] = (unsigned char)best;
+	}
+	for (i = 0; i < npix; i++)
+		if (lab[i] && map[i] != winner[lab[i]]) {
+			map[i] = winner[lab[i]];
+			changed++;
+		}
+	free(winner);
+	free(gcnt);
+	free(cnt);
+	free(lab);
+	free(m);
+	return changed;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmdline cmd;
+	struct setup s;
+	struct img_reader r;
+	struct img im = { 0 }, out = { 0 };
+	FILE *spool;
+	long changed = 0, pixels = 0, nobj = 0;
+	size_t i, npix;
+	int k, images = 0;
+
+	parse_cmdline(argc, argv, &cmd);
+	setup_init(&s, &cmd);
+	spool = spool_open();
+	for (k = 0; k < cmd.nfiles; k++) {
+		img_open(&r, cmd.files[k]);
+		while (img_read(&r, &im, IMG_GRAY | IMG_LABEL | IMG_CLASSMAP)) {
+			img_alloc(&out, im.width, im.height, IMG_GRAY);
+			npix = (size_t)im.width * im.height;
+			for (i = 0; i < npix; i++)
+				out.data[i] = im.data[i * im.depth +
+				    (im.depth - 1)];
+			changed += vote(out.data, im.width, im.height, &s,
+			    &nobj);
+			pixels += (long)npix;
+			img_write(spool, "<temporary file>", &out);
+			img_free(&out);
+			images++;
+		}
+		img_close(&r);
+	}
+	spool_commit(spool, stdout, "<stdout>");
+	if (!cmd.quiet)
+		warn("%d image%s: %ld objects, %ld of %ld pixels changed class",
+		    images, images == 1 ? "" : "s", nobj, changed, pixels);
+	img_free(&im);
+	return 0;
+}
