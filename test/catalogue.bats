@@ -69,6 +69,25 @@ bad() {
 	bad "cell-count: nonexistent: No such file or directory" cell-count nonexistent
 }
 
+
+# --- cell-vote ---------------------------------------------------------------
+
+@test "catalogue: cell-vote, an empty file" {
+	bad "cell-vote: empty: empty stream, expected a Netpbm image" cell-vote empty
+}
+
+@test "catalogue: cell-vote, a label value that is no class" {
+	bad "cell-vote: notclass.pgm: image 1: label value 200 at (0,0) is not a class" cell-vote notclass.pgm
+}
+
+@test "catalogue: cell-vote, a colour picture instead of a class map" {
+	bad "cell-vote: rgb.ppm: image 1: expected GRAYSCALE or RGB_LABEL, got PPM" cell-vote rgb.ppm
+}
+
+@test "catalogue: cell-vote, a good map then a truncated tile" {
+	cat zero32.pgm trunctile.pam >mixed
+	bad "cell-vote: mixed: image 2: " cell-vote mixed
+}
 # --- colorize ----------------------------------------------------------------
 
 @test "catalogue: colorize, an empty file" {
