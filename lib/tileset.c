@@ -7,8 +7,9 @@
  * alone: contrast about the tile's mean, brightness, and a per-channel
  * gain that imitates stain differences between slides; then, where the
  * config asks for them, what differs between microscopes and cameras: a
- * Gaussian blur, a rotation of the hue about the grey axis and a change of
- * saturation (one 3x3 matrix), a gamma and sensor noise.  Each of these
+ * Gaussian blur, a change of the amount of each dye (colour deconvolution
+ * into optical densities), a rotation of the hue about the grey axis and a
+ * change of saturation (one 3x3 matrix), a gamma and sensor noise.  Each of these
  * draws its random numbers only when it is on, so a config without them
  * gives the same tiles as before they existed.
  */
@@ -104,6 +105,21 @@ struct optics {
 	int matrix;             /* whether m is not the identity */
 	float gamma;            /* 1: none */
 	float noise;            /* s.d., levels (0: none) */
+	int hed;                /* whether the dye amounts change */
+	float hed_mul[3], hed_add[3];   /* dye k: c' = c * mul + add */
+};
+
+/* Colour deconvolution (Ruifrok and Johnston, Anal Quant Cytol Histol
+ * 2001): the optical density of a pixel, OD = -ln((I + 1) / 256) per
+ * channel, is the sum of the dyes' amounts times their unit OD vectors.
+ * These are their hematoxylin, eosin and DAB vectors; in a Romanowsky
+ * stain the blue azure dyes take hematoxylin's part and eosin its own, and
+ * the third direction completes the basis.  HED_INV is the inverse matrix
+ * (rows: the dyes' amounts from R, G, B densities). */
+static const double hed_vec[3][3] = {
+	{ 0.650, 0.704, 0.286 },        /* hematoxylin (azure) */
+	{ 0.072, 0.990, 0.105 },        /* eosin */
+	{ 0.268, 0.570, 0.776 },        /* DAB: the rest */
 };
 
 static void
@@ -138,10 +154,62 @@ optics_draw(struct optics *o, const struct augment *a, struct rng *r)
 			}
 		o->matrix = 1;
 	}
+	if (a->hed > 0) {
+		/* Tellez et al. (IEEE TMI 2018): each dye's amount scaled
+		 * by 1 +- hed and shifted by +- hed */
+		for (i = 0; i < 3; i++) {
+			o->hed_mul[i] = jitter(r, a->hed);
+			o->hed_add[i] = (float)(a->hed * (2 * rng_uniform(r) -
+			    1));
+		}
+		o->hed = 1;
+	}
 	if (a->gamma > 0)
 		o->gamma = jitter(r, a->gamma);
 	if (a->noise > 0)
 		o->noise = (float)(a->noise * rng_uniform(r));
+}
+
+/* The inverse of hed_vec (as a matrix with the dyes in rows) into INV,
+ * so that amounts = OD * INV (OD a row vector). */
+static void
+hed_inverse(double inv[3][3])
+{
+	const double (*m)[3] = hed_vec;
+	double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+	    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+	    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+	int i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			/* the cofactor of m[j][i], transposed */
+			int r0 = (j + 1) % 3, r1 = (j + 2) % 3;
+			int c0 = (i + 1) % 3, c1 = (i + 2) % 3;
+			inv[i][j] = (m[r0][c0] * m[r1][c1] -
+			    m[r0][c1] * m[r1][c0]) / det;
+		}
+}
+
+/* The pixel P (3 values, 0..255) with the dye amounts of O changed. */
+static void
+hed_apply(float *p, const struct optics *o, const double inv[3][3])
+{
+	double od[3], amt[3];
+	int c, k;
+
+	for (c = 0; c < 3; c++)
+		od[c] = -log(((p[c] < 0 ? 0 : p[c]) + 1) / 256.0);
+	for (k = 0; k < 3; k++) {
+		amt[k] = od[0] * inv[0][k] + od[1] * inv[1][k] +
+		    od[2] * inv[2][k];
+		amt[k] = amt[k] * o->hed_mul[k] + o->hed_add[k];
+	}
+	for (c = 0; c < 3; c++) {
+		double d = amt[0] * hed_vec[0][c] + amt[1] * hed_vec[1][c] +
+		    amt[2] * hed_vec[2][c];
+		p[c] = (float)(256 * exp(-d) - 1);
+	}
 }
 
 /* Separable Gaussian blur of the (h,w,3) picture P in place. */
@@ -186,12 +254,14 @@ blur3(float *p, int w, int h, float sigma)
 }
 
 /* The optics pass on the network input X (h,w,3, normalised): back to
- * 0..255, blur, matrix, gamma, noise, clip, normalise again. */
+ * 0..255, blur, dye amounts, matrix, gamma, noise, clip, normalise
+ * again. */
 static void
 optics_apply(float *x, int w, int h, const float mean[3],
     const float std[3], const struct optics *o, struct rng *r)
 {
 	size_t i, npix = (size_t)w * h;
+	double inv[3][3];
 	int c;
 
 	for (i = 0; i < npix; i++)
@@ -199,8 +269,13 @@ optics_apply(float *x, int w, int h, const float mean[3],
 			x[i * 3 + c] = x[i * 3 + c] * std[c] + mean[c];
 	if (o->sigma > 0.05f)
 		blur3(x, w, h, o->sigma);
+	if (o->hed)
+		hed_inverse(inv);
 	for (i = 0; i < npix; i++) {
 		float *p = x + i * 3, v[3];
+
+		if (o->hed)
+			hed_apply(p, o, inv);
 
 		for (c = 0; c < 3; c++)
 			v[c] = o->matrix ? o->m[c][0] * p[0] + o->m[c][1] *
@@ -228,7 +303,7 @@ tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
 	size_t i, npix = (size_t)w * h;
 	struct optics opt;
 	int optics = a != NULL && (a->hue > 0 || a->hue_any > 0 ||
-	    a->saturation > 0 ||
+	    a->hed > 0 || a->saturation > 0 ||
 	    a->gamma > 0 || a->blur > 0 || a->noise > 0);
 
 	if (a != NULL) {

@@ -46,6 +46,7 @@ struct augment {
 	/* optics and stain beyond a gain, all 0 = off (no random draw) */
 	float hue;              /* rotation about the grey axis, +- degrees */
 	float hue_any;          /* share of tiles rotated by any angle */
+	float hed;              /* stain amounts in optical density, +- */
 	float saturation;       /* saturation, +- fraction */
 	float gamma;            /* gamma, +- fraction */
 	float blur;             /* Gaussian blur, sigma up to this, px */
@@ -56,7 +57,7 @@ struct augment {
  * Y (h,w) = labels, both through the same random geometric transform drawn
  * from R (A NULL: no augmentation).  The colour and optics changes act on
  * the picture alone, in this order: brightness, contrast and per-channel
- * gain; blur; hue and saturation; gamma; noise.  Labels are moved, never interpolated;
+ * gain; blur; dye amounts (hed_jitter); hue and saturation; gamma; noise.  Labels are moved, never interpolated;
  * pixels that a zoom-out brings in from outside the tile are 255. */
 void tile_to_input(float *x, uint8_t *y, const unsigned char *tile,
     int w, int h, const float mean[3], const float std[3],

@@ -242,6 +242,20 @@ print(json.load(open(sys.argv[2])) == rows)' "$BATS_TEST_TMPDIR/log.jsonl" "$BAT
 	assert_fails_cleanly "hue_any"
 }
 
+@test "unet-train: hed_jitter changes the dye amounts of the tiles, range-checked" {
+	T=$BATS_TEST_TMPDIR
+	{ cat "$C"; printf 'augment:\n  hed_jitter: 0.05\n'; } >"$T/hed.yaml"
+	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -o "$T/a.st" -e 1
+	unet-train -q -c "$T/hed.yaml" -t "$F/train.pam" -v "$F/val.pam" \
+	    -o "$T/b.st" -e 1
+	run tensor-diff -n -r 1e-6 "$T/a.st" "$T/b.st"
+	[ "$status" -ne 0 ]
+	{ cat "$C"; printf 'augment:\n  hed_jitter: 0.8\n'; } >"$T/bad.yaml"
+	run --separate-stderr unet-train -c "$T/bad.yaml" -t "$F/train.pam" \
+	    -v "$F/val.pam" -o "$T/m.st"
+	assert_fails_cleanly "hed_jitter"
+}
+
 # relabel FROM TO < tiles > tiles: the label plane's values FROM (a
 # comma list) become TO.
 relabel() {

@@ -222,6 +222,7 @@ load_augment(struct yamldoc *y, yaml_node_t *m, struct augment *c)
 {
 	static const char *const keys[] = { "flip", "rot90", "color_jitter",
 	    "stain_jitter", "scale_jitter", "hue_jitter", "hue_any",
+	    "hed_jitter",
 	    "saturation_jitter", "gamma_jitter", "blur", "noise", NULL };
 	yaml_node_t *n;
 
@@ -243,6 +244,8 @@ load_augment(struct yamldoc *y, yaml_node_t *m, struct augment *c)
 		c->hue = (float)yamldoc_double(y, n, "hue_jitter", 0, 90);
 	if ((n = yamldoc_get(y, m, "hue_any")) != NULL)
 		c->hue_any = (float)yamldoc_double(y, n, "hue_any", 0, 1);
+	if ((n = yamldoc_get(y, m, "hed_jitter")) != NULL)
+		c->hed = (float)yamldoc_double(y, n, "hed_jitter", 0, 0.5);
 	if ((n = yamldoc_get(y, m, "saturation_jitter")) != NULL)
 		c->saturation = (float)yamldoc_double(y, n,
 		    "saturation_jitter", 0, 0.9);
