@@ -293,7 +293,7 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -std=c11 -Wall -Wno-unused-parameter \
     -Wno-unknown-pragmas -fno-omit-frame-pointer $(FUZZ_SAN) \
     -fsanitize=fuzzer-no-link
-FUZZ_CPPFLAGS = $(filter-out -DSMEARSEG_PREFIX=%,$(CPPFLAGS)) \
+FUZZ_CPPFLAGS = $(filter-out -DSMEARSEG_PREFIX=% -DSMEARSEG_CUDA=%,$(CPPFLAGS)) \
     -DSMEARSEG_PREFIX='"$(PREFIX)"' \
     -DFUZZ_SHARE='"$(abspath $(SRCDIR)/share)"' \
     -DFUZZ_TILE='"$(abspath $(SRCDIR)/test/fixtures/unet/val.pam)"'
@@ -301,9 +301,11 @@ FUZZ_WRAP   := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
     -Wl,--wrap=fopen,--wrap=fdopen,--wrap=fclose
 FUZZ_SRCS   := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/fuzz/fuzz_*.c)))
 FUZZ_BINS   := $(FUZZ_SRCS:test/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIBOBJS:= $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+# the harnesses run the CPU backend only; the OpenMP pragmas are not
+# compiled (serial code), but threads.c calls the OpenMP runtime: libomp
+FUZZ_LIBOBJS:= $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out lib/nn/cuda/%,$(LIB_SRCS)))
 FUZZ_LIBA   := $(FUZZ_BUILD)/libsmearseg.a
-FUZZ_LIBS   := $(filter-out -fopenmp,$(LDLIBS))
+FUZZ_LIBS   := $(filter-out -fopenmp $(CUDA_LIBS),$(LDLIBS)) -fopenmp
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -347,7 +349,7 @@ fuzz: fuzz-build
 
 # --- dependencies ------------------------------------------------------------
 DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libjansson-dev libopenblas-dev bats
-DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base clang
+DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base clang libomp-dev
 # Only the tests use these: chromium renders smear-segment's HTML report
 # headless (test/report.bats, skipped without it).  Optional: a failed
 # install does not stop make check.

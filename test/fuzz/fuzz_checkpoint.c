@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "model.h"
+#include "nn/backend.h"
 #include "nn/config.h"
 #include "st_mutator.h"
 #include "yamldoc.h"
@@ -26,7 +27,7 @@ run(const void *arg)
 	uint8_t *y = xcalloc(px, 1);
 
 	s.rec.history = xstrdup("[]");
-	checkpoint_load(dir, &s, &cfg.model, "tiny.yaml", 1, nn_ops_get("cpu"),
+	checkpoint_load(dir, &s, &cfg.model, "tiny.yaml", 1, nn_backend_find("cpu"),
 	    &cfg.train.adam);
 	unet_forward_loss(s.net, x, y, s.rec.class_w, 1);
 	unet_zero_grad(s.net);

@@ -6,6 +6,7 @@
  */
 #include "fuzz.h"
 #include "model.h"
+#include "nn/backend.h"
 #include "st_mutator.h"
 #include "yamldoc.h"
 
@@ -18,7 +19,7 @@ run(const void *path)
 	float *x, *p;
 	size_t px;
 
-	net = model_read(path, 1, 0, nn_ops_get("cpu"), &f, &info);
+	net = model_read(path, 1, 0, nn_backend_find("cpu"), &f, &info);
 	st_free(&f);
 	px = (size_t)net->arch.input_h * net->arch.input_w;
 	x = xcalloc(px * 3, sizeof *x);
