@@ -43,6 +43,7 @@
 #include "paths.h"
 #include "rng.h"
 #include "tileset.h"
+#include "threads.h"
 #include "util.h"
 
 struct cmdline {
@@ -70,7 +71,8 @@ static const struct cli_info info = {
 	"  -e, --epochs N           total epochs (a resumed run continues to N)\n"
 	"  -b, --batch B            tiles per step (per rank under MPI)\n"
 	"  -s, --seed S             seed for initialisation, order, augmentation\n"
-	"  -j, --threads T          CPU threads (default 1 per rank)\n"
+	"  -j, --threads T          CPU threads per rank (default: the\n"
+	"                           processors, shared by the host's ranks)\n"
 	"  -C, --checkpoint-dir DIR write DIR/checkpoint.safetensors every epoch\n"
 	"  -r, --resume DIR         continue from DIR/checkpoint.safetensors\n"
 	"  -i, --init MODEL         start from MODEL's weights and input\n"
@@ -126,7 +128,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cli_begin(argc, argv, &info);
 	memset(cmd, 0, sizeof *cmd);
 	cmd->seed = -1;
-	cmd->threads = 1;
+	cmd->threads = 0;               /* after comm_init: the processors */
 	cmd->device = "cpu";
 	cmd->bucket_mb = 4;
 	while ((c = getopt_long(argc, argv, ":hc:t:v:o:e:b:s:j:C:r:i:l:d:q",
@@ -548,6 +550,12 @@ main(int argc, char **argv)
 
 	parse_cmdline(argc, argv, &t.cmd);
 	comm_init(&argc, &argv, &t.comm);
+	/* the processors shared by the ranks of this host, at least one */
+	if (t.cmd.threads == 0) {
+		t.cmd.threads = threads_online() / t.comm.local_size;
+		if (t.cmd.threads < 1)
+			t.cmd.threads = 1;
+	}
 	/* one device per rank: the local rank's GPU */
 	struct nn_backend_opts bo = { .threads = t.cmd.threads,
 	    .device = t.comm.local_rank, .precision = t.cmd.precision };
