@@ -6,13 +6,14 @@
 #
 # Everything the demo writes goes under $(DEMO); results/demo/index.md
 # says what each file is.  The real smears are held-out BCCD images
-# (share/eval/bccd, which no training stage uses),
-# rescaled to the model's 40x scale.
+# (share/eval/bccd, which no training stage uses), segmented by
+# smear-segment, which measures each one's scale (DEMO_SCALE=F imposes
+# the factor F instead).
 
 DEMO        ?= results/demo
 DEMO_MODEL  ?= $(SRCDIR)/share/models/default.safetensors
 DEMO_SMEARS ?= 00005 00136 00271 00366
-DEMO_SCALE  ?= 0.36
+DEMO_SCALE  ?=
 DEMO_THREADS ?= 2
 
 .PHONY: demo demo-run

@@ -34,19 +34,27 @@ done
 rm -f "$DEMO"/.sbs*.ppm
 
 say "segmenting real smears: $SMEARS"
+set --
 for s in $SMEARS; do
 	jpg="$SRCDIR/share/eval/bccd/JPEGImages/BloodImage_$s.jpg"
 	[ -f "$jpg" ] || { say "$jpg: missing"; exit 1; }
-	jpegtopnm "$jpg" 2>/dev/null | pamscale "$SCALE" >"$DEMO/smear-$s.ppm"
-	unet-infer -q -m "$MODEL" -j "$THREADS" "$DEMO/smear-$s.ppm" >"$DEMO/smear-$s.pgm"
-	pamtopng <"$DEMO/smear-$s.ppm" >"$DEMO/smear-$s.png"
-	colorize "$DEMO/smear-$s.pgm" | pamtopng >"$DEMO/smear-$s-classes.png"
-	colorize -o "$DEMO/smear-$s.ppm" "$DEMO/smear-$s.pgm" |
-	    pamtopng >"$DEMO/smear-$s-overlay.png"
-	if command -v cell-count >/dev/null; then
-		cell-count "$DEMO/smear-$s.pgm" >"$DEMO/smear-$s-counts.yaml"
-	fi
-	rm -f "$DEMO/smear-$s.ppm"
+	set -- "$@" "$jpg"
+done
+# smear-segment measures each smear's scale (SCALE, if set, is used
+# instead), segments it, gives each white cell one class and counts
+rm -rf "$DEMO/smears"
+smear-segment -q -m "$MODEL" -j "$THREADS" ${SCALE:+-s "$SCALE"} \
+    -o "$DEMO/smears" "$@"
+for s in $SMEARS; do
+	o=$DEMO/smears/BloodImage_$s
+	jpegtopnm "$SRCDIR/share/eval/bccd/JPEGImages/BloodImage_$s.jpg" \
+	    2>/dev/null | pamtopng >"$DEMO/smear-$s.png"
+	cp "$o.classes.png" "$DEMO/smear-$s-classes.png"
+	cp "$o.overlay.png" "$DEMO/smear-$s-overlay.png"
+	cp "$o.counts.yaml" "$DEMO/smear-$s-counts.yaml"
+	awk -F'\t' -v n="BloodImage_$s" 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k }
+	    NR > 1 && $1 == n { print $c["scale"] }' "$DEMO/smears/summary.tsv" \
+	    >"$DEMO/.scale-$s"
 done
 
 if command -v gnuplot >/dev/null; then
@@ -72,17 +80,18 @@ miou=$(sed -n 's/^mean_iou: //p' "$DEMO/test-report.yaml")
 	echo "| test-compare-N.png | three test tiles each: picture, prediction, truth |"
 	echo "| test-pred.pgm | the predicted class maps (PGM, value = class) |"
 	for s in $SMEARS; do
-		echo "| smear-$s.png | held-out BCCD smear BloodImage_$s (share/eval/bccd, used by no training stage), rescaled by $SCALE to 40x |"
-		echo "| smear-$s-classes.png | its predicted classes in the class colours |"
+		echo "| smear-$s.png | held-out BCCD smear BloodImage_$s (share/eval/bccd, used by no training stage) |"
+		echo "| smear-$s-classes.png | its predicted classes in the class colours (smear-segment: segmented at 40x, scale factor $(cat "$DEMO/.scale-$s"), one class per white cell) |"
 		echo "| smear-$s-overlay.png | the classes blended over the smear |"
-		[ -f "$DEMO/smear-$s-counts.yaml" ] &&
-		    echo "| smear-$s-counts.yaml | cell counts, parasitemia, WBC differential |"
+		echo "| smear-$s-counts.yaml | cell counts, parasitemia, WBC differential |"
 	done
+	echo "| smears/ | smear-segment's output for these smears: index.html (a report), summary.tsv, and per smear its class map, colours, overlay and counts |"
 	[ -f "$DEMO/confusion.png" ] && echo "| confusion.png | the test confusion matrix, rows normalised |"
 	[ -f "$DEMO/training-loss.png" ] && echo "| training-loss.png, training-val.png | the default model's training curves |"
 	echo "| dataset/ | the test set and the stages that made it |"
 	echo
 	echo "Colours: see share/classes.yaml (README, \"Classes\")."
 } >"$DEMO/index.md"
+rm -f "$DEMO"/.scale-*
 say "done in $(( $(date +%s) - start )) s: pixel accuracy $acc, mean IoU $miou"
 echo "results in $DEMO/ (see $DEMO/index.md)"
