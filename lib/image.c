@@ -26,6 +26,7 @@
 	sizeof(((struct pam *)0)->comment_p))
 
 #define IMG_MAX_BYTES ((size_t)1 << 31)
+#define IMG_GROW_MIN ((size_t)1 << 20)  /* first buffer of a read, bytes */
 
 static char pm_msg[512];
 static int pm_ready;
@@ -290,7 +291,7 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	unsigned char *d;
 	char want[96], got[320];
 	int eof, x, y, c, label_plane;
-	size_t need;
+	size_t need, rowbytes, have;
 
 	pm_setjmpbufsave(&jb, &saved);
 	if (setjmp(jb) != 0) {
@@ -328,12 +329,16 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 		die("%s: image %d: RGB_LABEL maxval must be 255, not %lu",
 		    r->name, r->count, p.maxval);
 
+	/* The buffer grows with the rows read, so that a header that
+	 * claims a huge image costs memory only as its rows arrive: a
+	 * truncated one fails after its first rows, not after a huge
+	 * allocation.  Until the image is whole, IM says 0 x 0 (what the
+	 * buffer surely holds). */
 	need = (size_t)p.width * p.height * p.depth;
-	if (im->data == NULL || (size_t)im->width * im->height * im->depth <
-	    need)
-		im->data = xrealloc(im->data, need);
-	im->width = p.width;
-	im->height = p.height;
+	rowbytes = (size_t)p.width * p.depth;
+	have = im->data == NULL ? 0 :
+	    (size_t)im->width * im->height * im->depth;
+	im->width = im->height = 0;
 	im->depth = p.depth;
 	im->kind = kind;
 	free(im->meta);
@@ -341,8 +346,19 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	free((void *)comment);
 
 	row = pnm_allocpamrow(&p);
-	d = im->data;
 	for (y = 0; y < p.height; y++) {
+		if ((size_t)(y + 1) * rowbytes > have) {
+			size_t want = 2 * have > IMG_GROW_MIN ? 2 * have :
+			    IMG_GROW_MIN;
+
+			if (want < (size_t)(y + 1) * rowbytes)
+				want = (size_t)(y + 1) * rowbytes;
+			if (want > need)
+				want = need;
+			im->data = xrealloc(im->data, want);
+			have = want;
+		}
+		d = im->data + (size_t)y * rowbytes;
 		pnm_readpamrow(&p, row);
 		for (x = 0; x < p.width; x++)
 			for (c = 0; c < (int)p.depth; c++) {
@@ -358,6 +374,8 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	}
 	pnm_freepamrow(row);
 	pm_setjmpbuf(saved);
+	im->width = p.width;
+	im->height = p.height;
 	if (label_plane >= 0)
 		check_labels(r, im, label_plane);
 	return 1;

@@ -66,3 +66,18 @@ bounded() {
 	run bounded unet-infer -m "$T/m.st" "$F/val.pam"
 	[ "$status" -eq 0 ]
 }
+
+@test "bounded: a Netpbm header that claims a 2 GB image fails where its rows end, before allocating it" {
+	# 70 x 7,252,255 RGB_LABEL pixels claimed (2.03 GB, under the 2 GiB
+	# limit of one image), 5000 bytes given.  The buffer grows with the
+	# rows read, so under 1 GiB of address space the reader reaches the
+	# missing rows; cell-count loads no CUDA library.
+	printf 'P7\nWIDTH 70\nHEIGHT 7252255\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_LABEL\nENDHDR\n' >"$BATS_TEST_TMPDIR/huge.pam"
+	head -c 5000 /dev/zero >>"$BATS_TEST_TMPDIR/huge.pam"
+	if [ "$(cat "$TOP/bin/.variant" 2>/dev/null)" = plain ]; then
+		run --separate-stderr sh -c 'ulimit -v 1048576; exec cell-count "$1"' sh "$BATS_TEST_TMPDIR/huge.pam"
+	else
+		run --separate-stderr bounded cell-count "$BATS_TEST_TMPDIR/huge.pam"
+	fi
+	assert_fails_cleanly "cell-count: $BATS_TEST_TMPDIR/huge.pam: image 1: unreadable or truncated"
+}
