@@ -20,13 +20,13 @@
 #   REAL_SHARE=0.2       share of the training tiles cut from real BCCD
 #                        smear fields (label-smear) instead of the
 #                        synthetic backgrounds: their red cells are
-#                        labelled healthy, and the nuclei and platelets
-#                        in their boxes carry the partial labels White
-#                        cell and Platelet (share/models/README.md has
+#                        labelled healthy, and the white cells and
+#                        platelets in their boxes carry the partial
+#                        labels White cell and Platelet (share/models/README.md has
 #                        what it did); 0 gives synthetic tiles alone
-#   WHOLE_WBC=0          1: the partial label White cell covers the whole
-#                        white cell of a BCCD box (label-smear
-#                        --whole-cell), not its nucleus alone
+#   WHOLE_WBC=1          the partial label White cell covers the whole
+#                        white cell of a BCCD box, its cytoplasm too
+#                        (label-smear --whole-cell); 0: the nucleus alone
 #
 # Stages (all under $(DATASET)/):
 #   samples.pam                      every cell sample (blocks.sh, crop-cells)
@@ -51,7 +51,7 @@ SIZE    ?= default
 DATASET ?= dataset
 SAMPLES ?=
 REAL_SHARE ?= 0.2
-WHOLE_WBC ?= 0
+WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
 

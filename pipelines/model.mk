@@ -1,6 +1,7 @@
 # model.mk - remake the shipped default model.
 #
-#   make default-model    dataset (SEED=1, default size, REAL_SHARE=0.2)
+#   make default-model    dataset (SEED=1, default size, REAL_SHARE=0.2,
+#                         WHOLE_WBC=1)
 #                         -> unet-train with share/models/default.yaml,
 #                         starting from the weights of MODEL_INIT ->
 #                         $(MODEL_RUN)/, then copies the best model (F16)
@@ -23,7 +24,7 @@ MODEL_TRAIN = bin/unet-train -c $(SRCDIR)/share/models/default.yaml \
 	    -t $(DATASET)/train.pam -v $(DATASET)/val.pam \
 	    -o '$(MODEL_RUN)/model.safetensors' --half -C '$(MODEL_RUN)' \
 	    -j $(MODEL_THREADS) \
-	    --meta 'dataset=make dataset SEED=$(SEED) SIZE=$(SIZE)' \
+	    --meta 'dataset=make dataset SEED=$(SEED) SIZE=$(SIZE) WHOLE_WBC=$(WHOLE_WBC)' \
 	    --meta 'dataset.tiles=$(DS_TILES_train) train, $(DS_TILES_val) val, $(DS_TILES_test) test' \
 	    --meta 'dataset.real_share=$(REAL_SHARE)' \
 	    --meta 'init=share/models/v2.safetensors'
