@@ -131,9 +131,14 @@ ifeq ($(CUDA),1)
   else
     $(info ✗ NCCL off (no nccl.h, or NCCL=0): GPU gradients go through host MPI)
   endif
+  # the backend is a shared library of its own (lib/nn/backend.c loads
+  # it for --device cuda): only it links the CUDA libraries, and the
+  # programs export the two functions it calls back
   CUDA_LIBS = -L$(CUDA_ROOT)/lib64 -Wl,-rpath,$(CUDA_ROOT)/lib64 \
-              -Wl,--as-needed $(LIB_NCCL) -lcublas -lcudart -lstdc++ \
-              -Wl,--no-as-needed
+              $(LIB_NCCL) -lcublas -lcudart -lstdc++
+  CUDA_SO   = $(BUILD)/libsmearseg-cuda.so
+  CPPFLAGS_CUDA += -DSMEARSEG_CUDA_BUILT='"$(abspath $(CUDA_SO))"'
+  LDFLAGS_CUDA = -Wl,--dynamic-list=$(SRCDIR)/lib/nn/cuda/exports.list -ldl
 else
   $(info ✗ CUDA off (no nvcc or cuBLAS, or CUDA=0): CPU backend only)
 endif
@@ -156,19 +161,21 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:exitcode=86:abort_on_error=0 \
     UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1
 CPPFLAGS += -I$(SRCDIR)/lib -I/usr/include/netpbm $(PKG_CFLAGS) $(CPPFLAGS_BLAS) \
             -D_POSIX_C_SOURCE=200809L -DSMEARSEG_PREFIX='"$(PREFIX)"'
-LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp $(CUDA_LIBS)
+LDLIBS   += $(PKG_LIBS) -lnetpbm -lm -fopenmp $(LDFLAGS_CUDA)
 CPPFLAGS += $(CPPFLAGS_CUDA)
 NVCCFLAGS ?= -O2 -g -std=c++17 -arch=sm_$(CUDA_ARCH) \
              -Xcompiler -Wall,-Wextra,-Wno-unused-parameter
+NVCCFLAGS += -Xcompiler -fPIC
 
 # --- sources ---------------------------------------------------------------
 LIB_SRCS   := $(sort $(wildcard $(SRCDIR)/lib/*.c $(SRCDIR)/lib/nn/*.c $(SRCDIR)/lib/nn/cpu/*.c))
 ifeq ($(CUDA),1)
-LIB_SRCS   += $(sort $(wildcard $(SRCDIR)/lib/nn/cuda/*.c))
+CUDA_C_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/lib/nn/cuda/*.c)))
 CU_SRCS    := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/lib/nn/cuda/*.cu)))
 endif
 LIB_SRCS   := $(patsubst $(SRCDIR)/%,%,$(LIB_SRCS))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.o)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CUDA_OBJS  := $(CU_SRCS:%.cu=$(BUILD)/%.o) $(CUDA_C_SRCS:%.c=$(BUILD)/%.pic.o)
 MPI_SRC    := $(if $(filter 1,$(MPI)),mpi/comm_mpi.c,mpi/comm_none.c)
 FILTER_SRCS:= $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/filters/*.c)))
 SCRIPTS    := bin/smear-segment
@@ -179,7 +186,7 @@ BENCH_SRCS := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/bench/*.
 BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 LIBA       := $(BUILD)/libsmearseg.a
 
-all: $(PROGRAMS) $(UNIT_BINS)
+all: $(PROGRAMS) $(UNIT_BINS) $(CUDA_SO)
 
 # bin/.variant holds the kind of the last build of bin/; it is rewritten
 # (and so every program relinked) when that changes, by any make but
@@ -200,10 +207,19 @@ $(BUILD)/%.o: %.cu
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) $(NVCC_NCCL) -I$(SRCDIR)/lib -MMD -MP -c -o $@ $<
 
+$(BUILD)/%.pic.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(CUDA_SO): $(CUDA_OBJS)
+	$(CC) -shared -o $@ $^ $(CUDA_LIBS)
+
 # backend.c lists the built backends and nccl.cu has NCCL or not: both
 # are recompiled when CUDA or NCCL is switched in the same build directory.
-GPU_STAMP := $(BUILD)/gpu-cuda$(CUDA)-nccl$(if $(NVCC_NCCL),1,0).stamp
-$(BUILD)/lib/nn/backend.o $(BUILD)/lib/nn/cuda/nccl.o: $(GPU_STAMP)
+# (The stamp's "so" marks the backend built as a shared library, with
+# -fPIC: objects of an older build are compiled again.)
+GPU_STAMP := $(BUILD)/gpu-cuda$(CUDA)-nccl$(if $(NVCC_NCCL),1,0)-so.stamp
+$(BUILD)/lib/nn/backend.o $(CUDA_OBJS): $(GPU_STAMP)
 $(GPU_STAMP):
 	@mkdir -p $(@D)
 	@rm -f $(BUILD)/gpu-*.stamp $(BUILD)/cuda-*.stamp
@@ -253,7 +269,7 @@ $(BUILD)/bench/%: $(BUILD)/test/bench/%.o $(LIBA)
 # Objects are kept: they are intermediate files of the link rules, which
 # Make would delete after a build (and so relink every program on the
 # next, say make check after make demo).
-.SECONDARY: $(LIB_OBJS) $(BUILD)/filters/unet-train.o $(COMM_OBJ) \
+.SECONDARY: $(LIB_OBJS) $(CUDA_OBJS) $(BUILD)/filters/unet-train.o $(COMM_OBJ) \
     $(FILTER_SRCS:%.c=$(BUILD)/%.o) $(UNIT_SRCS:%.c=$(BUILD)/%.o) \
     $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 
@@ -371,6 +387,9 @@ install: all
 	install -m 644 $(filter-out %/smear-segment.sh,$(wildcard \
 	    $(SRCDIR)/pipelines/*.sh $(SRCDIR)/pipelines/*.mk \
 	    $(SRCDIR)/pipelines/*.awk)) $(DESTDIR)$(PREFIX)/share/smearseg/pipelines/
+ifeq ($(CUDA),1)
+	install -D -m 755 $(CUDA_SO) $(DESTDIR)$(PREFIX)/lib/smearseg/libsmearseg-cuda.so
+endif
 
 clean:
 	rm -rf $(BUILD) build build-san build-fuzz bin

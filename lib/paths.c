@@ -25,15 +25,33 @@ has_table(const char *dir)
 	return access(p, R_OK) == 0;
 }
 
+const char *
+exe_dir(void)
+{
+	static char exe[PATH_MAX];
+	static int done;
+	char *slash;
+	ssize_t n;
+
+	if (!done) {
+		done = 1;
+		n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) ==
+		    NULL)
+			exe[0] = '\0';
+		else
+			*slash = '\0';
+	}
+	return exe[0] != '\0' ? exe : NULL;
+}
+
 /* The share directory, or NULL if none is found (see paths.h). */
 static const char *
 find_share(void)
 {
 	static char dir[PATH_MAX + 32];
 	static const char *const rel[] = { "../share/smearseg", "../share" };
-	char exe[PATH_MAX], *slash;
-	const char *env;
-	ssize_t n;
+	const char *env, *exe;
 	size_t i;
 
 	if (dir[0] != '\0')
@@ -44,11 +62,7 @@ find_share(void)
 		snprintf(dir, sizeof dir, "%s", env);
 		return dir;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
+	if ((exe = exe_dir()) != NULL) {
 		for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
 			snprintf(dir, sizeof dir, "%s/%s", exe, rel[i]);
 			if (has_table(dir))

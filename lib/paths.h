@@ -10,6 +10,9 @@
 #ifndef SMEARSEG_PATHS_H
 #define SMEARSEG_PATHS_H
 
+/* The directory of the running executable (static storage), or NULL if
+ * it cannot be told. */
+const char *exe_dir(void);
 /* The share directory (static storage); dies if none holds classes.yaml. */
 const char *share_dir(void);
 /* share_dir() + "/" + REL, malloc'ed. */

@@ -9,15 +9,15 @@ load test_helper
 F=$BATS_TEST_DIRNAME/fixtures/unet
 C=$TOP/share/unet-tiny.yaml
 
-# bounded CMD...: CMD under 4 GiB of address space and 60 seconds; an unbounded
+# bounded CMD...: CMD under 1 GiB of address space and 60 seconds; an unbounded
 # reader is killed or runs out of memory instead of failing with its own
 # message.  A sanitizer build reserves terabytes of address space, so
 # there the limit is ASan's own, on the resident size.
 bounded() {
 	if [ "$(cat "$TOP/bin/.variant" 2>/dev/null)" = plain ]; then
-		# 4 GiB of address space: the CUDA libraries, where linked,
-		# map about 1 GiB before main() runs
-		(ulimit -v 4194304; exec timeout 60 "$@")
+		# 1 GiB of address space (no CUDA library is mapped: the
+		# CUDA backend is loaded only for --device cuda)
+		(ulimit -v 1048576; exec timeout 60 "$@")
 	else
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}:hard_rss_limit_mb=1024" timeout 60 "$@"
 	fi

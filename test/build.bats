@@ -62,5 +62,27 @@ load test_helper
 	[[ "$output" == *"✓ CUDA"* ]]
 	[[ "$output" == *"lib/nn/cuda/conv.cu"* ]]
 	[[ "$output" == *"-DSMEARSEG_CUDA=1"* ]]
-	[[ "$output" == *"-lcublas -lcudart"* ]]
+	# the CUDA libraries are linked into the backend's shared library
+	# alone, never into a program
+	grep -- '-o [^ ]*libsmearseg-cuda.so ' <<<"$output" | grep -q -- '-lcublas -lcudart'
+	! grep -- '-o bin/' <<<"$output" | grep -q -- '-lcublas\|-lcudart\|-lnccl'
+}
+
+@test "build: a CPU run of a CUDA build loads no CUDA library; --device cuda loads it, and says why it cannot" {
+	b=${SMEARSEG_BUILD:-build}
+	case $b in /*) ;; *) b=$TOP/$b ;; esac
+	[ -f "$b/libsmearseg-cuda.so" ] || skip "this build has no CUDA backend"
+	! ldd "$TOP/bin/unet-infer" | grep -q 'libcublas\|libcudart\|libnccl'
+	! ldd "$TOP/bin/unet-train" | grep -q 'libcublas\|libcudart\|libnccl'
+	ldd "$b/libsmearseg-cuda.so" | grep -q libcublas
+	# a file that is no library where the backend should be
+	echo 'not a library' >"$BATS_TEST_TMPDIR/bogus.so"
+	run --separate-stderr env SMEARSEG_CUDA_LIB="$BATS_TEST_TMPDIR/bogus.so" \
+	    unet-infer -d cuda "$BATS_TEST_TMPDIR/bogus.so"
+	assert_fails_cleanly "unet-infer: the cuda device could not be loaded: $BATS_TEST_TMPDIR/bogus.so: "
+	# the real one: it loads, and without a GPU says so
+	run --separate-stderr unet-infer -d cuda -m "$TOP/share/models/default.safetensors" \
+	    "$BATS_TEST_DIRNAME/fixtures/unet/val.pam"
+	[ "$status" -ne 0 ] || skip "a GPU is here: test/cuda.bats runs on it"
+	[[ "$stderr" == "unet-infer: no CUDA device here"* ]]
 }

@@ -176,4 +176,14 @@ values() { pnmnoraw "$1" | tail -n +4 | tr -s ' \n' '\n\n' | grep -v '^$' | sort
 	run env -u SMEARSEG_SHARE PATH="$p/bin:/usr/bin:/bin" unet-train -c unet-tiny.yaml -t none.pam -v none.pam -o m.st
 	[ "$status" -eq 1 ]
 	[[ "$output" == "unet-train: none.pam: No such file or directory"* ]]
+	# where the build has a CUDA backend, it is installed, and the
+	# installed unet-infer loads that one
+	b=${SMEARSEG_BUILD:-build}
+	case $b in /*) ;; *) b=$TOP/$b ;; esac
+	if [ -f "$b/libsmearseg-cuda.so" ]; then
+		[ -f "$p/lib/smearseg/libsmearseg-cuda.so" ]
+		LD_DEBUG=files env -u SMEARSEG_SHARE PATH="$p/bin:/usr/bin:/bin" \
+		    unet-infer -d cuda "$(S)/one.jpg" 2>"$BATS_TEST_TMPDIR/ld" || true
+		grep -q "file=$p/bin/../lib/smearseg/libsmearseg-cuda.so" "$BATS_TEST_TMPDIR/ld"
+	fi
 }

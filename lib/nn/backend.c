@@ -2,35 +2,106 @@
  * backend.c - the built backends by name; opening and closing them
  * (backend.h).
  *
- * The list below is the only place that names a backend's table: the
- * CUDA backend is in it when the build compiled lib/nn/cuda/ (the
- * Makefile defines SMEARSEG_CUDA then).
+ * The CPU backend is linked into every program.  The CUDA backend, where
+ * the build compiled lib/nn/cuda/ (the Makefile defines SMEARSEG_CUDA
+ * then), is a shared library of its own, libsmearseg-cuda.so, with
+ * cuBLAS, the CUDA runtime and NCCL behind it: it is loaded when a program
+ * first asks for "cuda", so that a CPU run maps none of those libraries
+ * and a machine without them runs every program on the CPU.  It is looked
+ * for at $SMEARSEG_CUDA_LIB, then in lib/smearseg/ beside the program's
+ * bin/ (an installed tree), then where the build made it.  It calls back
+ * die() and nn_precision_name() of the program (the Makefile exports
+ * them).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#if SMEARSEG_CUDA
+#include <dlfcn.h>
+#include <unistd.h>
+#endif
 
+#include "paths.h"
 #include "threads.h"
 #include "util.h"
 #include "nn/backend.h"
 #include "nn/cpu/cpu.h"
-#if SMEARSEG_CUDA
-#include "nn/cuda/cuda.h"
-#endif
 
-static const struct nn_ops *const backends[] = {
-	&nn_ops_cpu,
+static const char *const names[] = {
+	"cpu",
 #if SMEARSEG_CUDA
-	&nn_ops_cuda,
+	"cuda",
 #endif
 };
-#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+#define NBACKENDS (sizeof(names) / sizeof(names[0]))
+
+#if SMEARSEG_CUDA
+#define CUDA_LIB "libsmearseg-cuda.so"
+#ifndef SMEARSEG_CUDA_BUILT
+#define SMEARSEG_CUDA_BUILT CUDA_LIB
+#endif
+
+/* Why the CUDA library could not be loaded, for nn_backend_try. */
+static char cuda_why[4096];
+
+/* The op table of the CUDA library, loaded once; NULL with cuda_why set
+ * if it cannot be. */
+static const struct nn_ops *
+cuda_load(void)
+{
+	static const struct nn_ops *ops;
+	static int tried;
+	char installed[4200], given[4200];
+	const char *cand[3], *env, *exe;
+	void *h = NULL;
+	int i, n = 0;
+
+	if (tried)
+		return ops;
+	tried = 1;
+	/* a bare file name is a file here, not one for dlopen to search */
+	if ((env = getenv("SMEARSEG_CUDA_LIB")) != NULL && *env != '\0') {
+		snprintf(given, sizeof given, "%s%s",
+		    strchr(env, '/') == NULL ? "./" : "", env);
+		cand[n++] = given;
+	}
+	if ((exe = exe_dir()) != NULL) {
+		snprintf(installed, sizeof installed, "%s/../lib/smearseg/%s",
+		    exe, CUDA_LIB);
+		cand[n++] = installed;
+	}
+	cand[n++] = SMEARSEG_CUDA_BUILT;
+	for (i = 0; i < n; i++)
+		if (access(cand[i], R_OK) == 0)
+			break;
+	if (i == n) {
+		snprintf(cuda_why, sizeof cuda_why, "the cuda device needs "
+		    "%s, which is in none of: $SMEARSEG_CUDA_LIB, %.1500s%s%.1500s",
+		    CUDA_LIB, exe != NULL ? installed : "",
+		    exe != NULL ? ", " : "", SMEARSEG_CUDA_BUILT);
+		return NULL;
+	}
+	if ((h = dlopen(cand[i], RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(cuda_why, sizeof cuda_why, "the cuda device could not "
+		    "be loaded: %.3000s", dlerror());
+		return NULL;
+	}
+	if ((ops = dlsym(h, "nn_ops_cuda")) == NULL)
+		snprintf(cuda_why, sizeof cuda_why, "%.3000s: no nn_ops_cuda in it",
+		    cand[i]);
+	return ops;
+}
+#endif
 
 const struct nn_ops *
 nn_backend_find(const char *name)
 {
-	for (size_t i = 0; i < NBACKENDS; i++)
-		if (strcmp(backends[i]->name, name) == 0)
-			return backends[i];
+	if (strcmp(name, "cpu") == 0)
+		return &nn_ops_cpu;
+#if SMEARSEG_CUDA
+	if (strcmp(name, "cuda") == 0)
+		return cuda_load();
+#endif
 	return NULL;
 }
 
@@ -42,8 +113,7 @@ nn_backend_names(void)
 	if (list[0] == '\0')
 		for (size_t i = 0; i < NBACKENDS; i++)
 			snprintf(list + strlen(list), sizeof(list) -
-			    strlen(list), "%s%s", i ? ", " : "",
-			    backends[i]->name);
+			    strlen(list), "%s%s", i ? ", " : "", names[i]);
 	return list;
 }
 
@@ -57,6 +127,12 @@ nn_backend_try(const char *name, const struct nn_backend_opts *o, char *why,
 	if (o == NULL)
 		o = &dflt;
 	if (ops == NULL) {
+#if SMEARSEG_CUDA
+		if (strcmp(name, "cuda") == 0) {
+			snprintf(why, whylen, "%s", cuda_why);
+			return NULL;
+		}
+#endif
 		snprintf(why, whylen, "unknown device '%s' (this build has: "
 		    "%s)", name, nn_backend_names());
 		return NULL;
