@@ -286,7 +286,8 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	jmp_buf *saved;
 	struct pam p;
 	const char *comment = NULL;
-	tuple *row = NULL;
+	/* volatile: freed on the error path, after longjmp */
+	tuple *volatile row = NULL;
 	enum img_kind kind;
 	unsigned char *d;
 	char want[96], got[320];
@@ -296,6 +297,8 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 	pm_setjmpbufsave(&jb, &saved);
 	if (setjmp(jb) != 0) {
 		pm_setjmpbuf(saved);
+		if (row != NULL)
+			pnm_freepamrow(row);
 		if (r->count == 0 && feof(r->f) && pm_msg[0] == '\0')
 			die("%s: empty stream, expected a Netpbm image", r->name);
 		die("%s: image %d: unreadable or truncated (%s)", r->name,
@@ -365,10 +368,12 @@ img_read(struct img_reader *r, struct img *im, unsigned accept)
 				sample v = row[x][c];
 				if (p.maxval != 255 && c != label_plane)
 					v = (v * 255 + p.maxval / 2) / p.maxval;
-				if (v > 255)
+				if (v > 255) {
+					pnm_freepamrow(row);
 					die("%s: image %d: sample %lu at (%d,%d) "
 					    "exceeds 255", r->name, r->count,
 					    v, x, y);
+				}
 				*d++ = (unsigned char)v;
 			}
 	}
