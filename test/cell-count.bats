@@ -6,26 +6,6 @@ load test_helper
 
 F=$BATS_TEST_DIRNAME/fixtures/cell-count
 
-# mkmap W H: write a plain PGM class map of W x H, background 0, painted
-# with the discs read from stdin, one per line as "class cx cy r"; a later
-# disc paints over an earlier one, lines starting with # are skipped.
-mkmap() {
-	awk -v w="$1" -v h="$2" '
-		/^#/ || NF == 0 { next }
-		{ c[++n] = $1; cx[n] = $2; cy[n] = $3; r[n] = $4 }
-		END {
-			printf "P2\n%d %d\n255\n", w, h
-			for (y = 0; y < h; y++)
-				for (x = 0; x < w; x++) {
-					v = 0
-					for (i = 1; i <= n; i++)
-						if ((x - cx[i])^2 + (y - cy[i])^2 <= r[i]^2)
-							v = c[i]
-					printf "%d%s", v, x == w - 1 ? "\n" : " "
-				}
-		}'
-}
-
 # The value of KEY in the first entry of the YAML in $output whose line
 # matches "  KEY: " exactly at INDENT spaces (default 4, an image entry).
 yaml_value() {

@@ -8,26 +8,6 @@ load test_helper
 # Lymphocyte, 5 Monocyte), 6 Thrombocyte, 7 Platelet clump, 8 Infected
 # RBC, 9 Healthy RBC.
 
-# mkmap W H: a plain PGM class map of W x H, background 0, painted with
-# the discs read from stdin, one per line as "class cx cy r"; a later disc
-# paints over an earlier one.
-mkmap() {
-	awk -v w="$1" -v h="$2" '
-		/^#/ || NF == 0 { next }
-		{ c[++n] = $1; cx[n] = $2; cy[n] = $3; r[n] = $4 }
-		END {
-			printf "P2\n%d %d\n255\n", w, h
-			for (y = 0; y < h; y++)
-				for (x = 0; x < w; x++) {
-					v = 0
-					for (i = 1; i <= n; i++)
-						if ((x - cx[i])^2 + (y - cy[i])^2 <= r[i]^2)
-							v = c[i]
-					printf "%d%s", v, x == w - 1 ? "\n" : " "
-				}
-		}'
-}
-
 # at FILE X Y: the class at (X, Y) of the first image of FILE
 at() {
 	pamtopnm -plain <"$1" | tr -s ' \n' '\n\n' | awk -v x="$2" -v y="$3" '
