@@ -313,7 +313,7 @@ FUZZ_CPPFLAGS = $(filter-out -DSMEARSEG_PREFIX=% -DSMEARSEG_CUDA=%,$(CPPFLAGS)) 
     -DSMEARSEG_PREFIX='"$(PREFIX)"' \
     -DFUZZ_SHARE='"$(abspath $(SRCDIR)/share)"' \
     -DFUZZ_TILE='"$(abspath $(SRCDIR)/test/fixtures/unet/val.pam)"'
-FUZZ_WRAP   := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+FUZZ_WRAP   := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=posix_memalign \
     -Wl,--wrap=fopen,--wrap=fdopen,--wrap=fclose
 FUZZ_SRCS   := $(patsubst $(SRCDIR)/%,%,$(sort $(wildcard $(SRCDIR)/test/fuzz/fuzz_*.c)))
 FUZZ_BINS   := $(FUZZ_SRCS:test/fuzz/%.c=$(FUZZ_BUILD)/%)

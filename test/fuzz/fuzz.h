@@ -5,7 +5,9 @@
  * rejects its input calls die(), which here jumps back to the harness
  * (util.h die_jump) instead of exiting; what the failing code held is then
  * released through an allocation registry: the harness is linked with
- * --wrap=malloc,calloc,realloc,free, so every block the project (and
+ * --wrap=malloc,calloc,realloc,free,posix_memalign (the CPU backend's
+ * tensors; its GEMM scratch, a cache that outlives an input, comes from
+ * aligned_alloc, which is not wrapped), so every block the project (and
  * jansson, through json_set_alloc_funcs) allocates while an input runs is
  * recorded, and whatever is still live after a die() is freed, and the
  * streams it opened closed.  So a long run neither exits at the first bad

@@ -15,6 +15,7 @@
 void *__real_malloc(size_t);
 void *__real_calloc(size_t, size_t);
 void *__real_realloc(void *, size_t);
+int __real_posix_memalign(void **, size_t, size_t);
 void __real_free(void *);
 
 #define FUZZ_SLOTS (1u << 16)           /* open addressing, power of 2 */
@@ -64,6 +65,16 @@ fuzz_del(void *p)
 void *__wrap_malloc(size_t n) { void *p = __real_malloc(n); fuzz_add(p); return p; }
 void *__wrap_calloc(size_t n, size_t m) { void *p = __real_calloc(n, m); fuzz_add(p); return p; }
 void __wrap_free(void *p) { fuzz_del(p); __real_free(p); }
+/* the CPU backend's tensors and GEMM scratch are 64-byte aligned */
+int
+__wrap_posix_memalign(void **p, size_t align, size_t n)
+{
+	int e = __real_posix_memalign(p, align, n);
+
+	if (e == 0)
+		fuzz_add(*p);
+	return e;
+}
 void *
 __wrap_realloc(void *p, size_t n)
 {

@@ -165,7 +165,13 @@ cpu_scratch(int slot, size_t bytes)
 {
 	if (bytes > scratch_size[slot]) {
 		free(scratch[slot]);
-		if (posix_memalign((void **)&scratch[slot], 64, bytes) != 0)
+		scratch_size[slot] = 0;
+		/* aligned_alloc, not posix_memalign as the tensors: the fuzz
+		 * harnesses free what a failed input left allocated through
+		 * posix_memalign, and this cache outlives any one input */
+		bytes = (bytes + 63) / 64 * 64;
+		scratch[slot] = aligned_alloc(64, bytes);
+		if (scratch[slot] == NULL)
 			die("out of memory (%zu bytes of scratch)", bytes);
 		scratch_size[slot] = bytes;
 	}
