@@ -254,6 +254,8 @@ paste_apply(struct img *dst, const struct paste_patch *p, int x0, int y0,
 			for (ch = 0; ch < 3; ch++)
 				q[ch] = (unsigned char)((a * p->rgb[si * 3 + ch] +
 				    (255 - a) * q[ch] + 127) / 255);
+			if (a < 128)
+				continue;
 			q[3] = (unsigned char)cls;
 			if (owner != NULL)
 				owner[di] = id;

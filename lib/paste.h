@@ -5,7 +5,8 @@
  * A patch is a sample after rotation, flip and colour jitter, cut to the
  * bounding box of its cell.  It keeps two masks on purpose:
  *
- *	mask   0 or 1: where the label becomes the sample's class.  It comes
+ *	mask   0 or 1: the cell's footprint, where its colour is blended
+ *	       in (and what counts as covered when cells overlap).  It comes
  *	       from the bilinearly resampled alpha thresholded at 128, so a
  *	       label is never interpolated and never takes a value between
  *	       two classes.
@@ -14,6 +15,13 @@
  *	       the cell (a quarter on the outermost ring for a feather of 2),
  *	       so the image gets a soft edge with no halo of the sample's
  *	       own surroundings (the dark outline the reference had).
+ *
+ * The label becomes the sample's class where alpha is at least one half:
+ * a pixel is labelled cell where the image is more cell than what lay
+ * beneath it.  With a feather the label is thus one ring smaller than the
+ * footprint; were it the whole footprint, every pasted cell would be
+ * labelled about a pixel wider than it looks, and a network trained on
+ * it draws every real cell that much too wide.
  *
  * The colour is resampled with alpha-weighted bilinear interpolation, so
  * pixels outside the source cell never bleed into the edge.
@@ -49,9 +57,9 @@ int paste_count(const struct paste_patch *p, int x0, int y0, int w, int h,
     const unsigned char *cover, int stride, int *covered);
 
 /* Paste P onto DST (IMG_LABEL) with its top-left corner at (X0, Y0); parts
- * outside DST are cut off.  The label plane becomes CLS under the mask,
- * the image is blended by alpha.  If OWNER is not NULL (DST's width *
- * height bytes), it becomes ID under the mask. */
+ * outside DST are cut off.  The image is blended by alpha under the mask,
+ * and the label plane becomes CLS where alpha >= 128.  If OWNER is not
+ * NULL (DST's width * height bytes), it becomes ID where the label does. */
 void paste_apply(struct img *dst, const struct paste_patch *p, int x0,
     int y0, int cls, unsigned char *owner, unsigned char id);
 
