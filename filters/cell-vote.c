@@ -18,7 +18,15 @@
  * The groups are partial labels of the class table (share/classes.yaml):
  * by default every one of them, "White cell" (the five white-cell types)
  * and "Platelet" (Thrombocyte, Platelet clump).  Pixels of other classes,
- * background and 255 stay as they are.
+ * background and 255 stay as they are, but for specks.
+ *
+ * Before the vote, specks go to background: a speck is a blob (an
+ * 8-connected set of pixels of any class but background and 255) whose
+ * pixels are all red cells (Infected RBC, Healthy RBC), smaller than the
+ * speck area and clear of the image border.  It is too small to be a red
+ * cell (cell-count drops red-cell sets under 250 px from its counts as
+ * noise too), and on smears it is most often debris or stain in the
+ * plasma.  A piece of red cell cut by the border of the image is kept.
  *
  * Writes PGM class maps, one per input image.
  * The output is spooled, so a bad image anywhere leaves stdout empty.
@@ -37,6 +45,8 @@
 #define GROUPS_MAX CLASS_MAX
 #define SPLIT_DEFAULT 15.0      /* px at 40x: a white cell is 60-100 across */
 #define SPLIT_MAX 1000.0
+#define SPECK_DEFAULT 250L      /* px at 40x: cell-count's least red cell */
+#define SPECK_MAX 100000000L
 
 struct cmdline {
 	char **files;           /* input files; "-" = stdin */
@@ -44,6 +54,7 @@ struct cmdline {
 	const char *group[GROUPS_MAX];  /* -g names, in order */
 	int ngroup;
 	double split;           /* erosion radius that parts touching cells */
+	long speck;             /* red-cell blobs under this become background */
 	int quiet;
 };
 
@@ -53,11 +64,14 @@ struct setup {
 	int ncls;
 	int group[CLASS_MAX];
 	double split;
+	long speck;
+	unsigned char red[CLASS_MAX];   /* 1 for the red-cell classes */
+	int nred;
 };
 
 static const struct cli_info info = {
 	"cell-vote",
-	"[-g group]... [-r px] [-q] [file ...]",
+	"[-g group]... [-r px] [-s px] [-q] [file ...]",
 	"Give each cell of class maps (PGM, value = class index; or the\n"
 	"label plane of RGB_LABEL tiles) one class.  An object is an\n"
 	"8-connected set of pixels of the voting groups' classes, split\n"
@@ -72,6 +86,9 @@ static const struct cli_info info = {
 	"  -r, --split PX       erosion radius that parts touching cells, in\n"
 	"                       pixels (default 15, for the 40x scale; 0:\n"
 	"                       every object votes whole)\n"
+	"  -s, --speck PX       a blob of red-cell pixels alone, smaller than\n"
+	"                       PX and clear of the border, becomes background\n"
+	"                       first (default 250, for the 40x scale; 0: none)\n"
 	"  -q, --quiet          no summary line on standard error\n"
 	"  -h, --help           this help\n"
 	"      --version        print the version\n",
@@ -83,6 +100,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	static const struct option opts[] = {
 		{ "group", required_argument, NULL, 'g' },
 		{ "split", required_argument, NULL, 'r' },
+		{ "speck", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -92,7 +110,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cli_begin(argc, argv, &info);
 	memset(cmd, 0, sizeof *cmd);
 	cmd->split = SPLIT_DEFAULT;
-	while ((c = getopt_long(argc, argv, ":hg:r:q", opts, NULL)) != -1)
+	cmd->speck = SPECK_DEFAULT;
+	while ((c = getopt_long(argc, argv, ":hg:r:s:q", opts, NULL)) != -1)
 		switch (c) {
 		case 'g':
 			if (cmd->ngroup == GROUPS_MAX)
@@ -101,6 +120,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'r':
 			cmd->split = xstrtod(optarg, 0, SPLIT_MAX, "split radius");
+			break;
+		case 's':
+			cmd->speck = xstrtol(optarg, 0, SPECK_MAX, "speck area");
 			break;
 		case 'q':
 			cmd->quiet = 1;
@@ -140,6 +162,16 @@ setup_init(struct setup *s, const struct cmdline *cmd)
 	memset(s, 0, sizeof *s);
 	s->ncls = t->n;
 	s->split = cmd->split;
+	s->speck = cmd->speck;
+	for (k = 0; k < 2; k++) {
+		static const char *const red[2] = { "Infected RBC",
+		    "Healthy RBC" };
+
+		if ((c = classes_lookup(t, red[k])) >= 0) {
+			s->red[c] = 1;
+			s->nred++;
+		}
+	}
 	for (c = 0; c < CLASS_MAX; c++)
 		s->group[c] = -1;
 	for (k = 0; k < cmd->ngroup; k++) {
@@ -225,6 +257,50 @@ split_cells(int *lab, const unsigned char *m, int n, int w, int h,
 	return n + nc + nr;
 }
 
+/* Set the specks of the class map MAP (W x H) to background (0), as S
+ * says; returns the pixels changed, and adds the specks to *NSPECK. */
+static long
+drop_specks(unsigned char *map, int w, int h, const struct setup *s,
+    long *nspeck)
+{
+	size_t npix = (size_t)w * h, i;
+	unsigned char *m, *keep;
+	struct mask_box *box;
+	int *lab, n, l;
+	long changed = 0;
+
+	if (s->speck <= 0 || s->nred == 0)
+		return 0;
+	m = xmalloc(npix);
+	for (i = 0; i < npix; i++)
+		m[i] = map[i] != 0 && map[i] != CLASS_IGNORE;
+	lab = xmalloc_array(npix, sizeof *lab);
+	n = mask_label(lab, m, w, h, NULL);
+	box = xmalloc_array((size_t)n + 1, sizeof *box);
+	mask_boxes(box, n, lab, sizeof *lab, w, h);
+	/* keep[l]: blob l has a pixel that is no red cell, or is big enough,
+	 * or touches the border */
+	keep = xcalloc((size_t)n + 1, 1);
+	for (l = 1; l <= n; l++)
+		keep[l] = box[l].area >= s->speck || box[l].x0 == 0 ||
+		    box[l].y0 == 0 || box[l].x1 == w - 1 || box[l].y1 == h - 1;
+	for (i = 0; i < npix; i++)
+		if (lab[i] && (map[i] >= s->ncls || !s->red[map[i]]))
+			keep[lab[i]] = 1;
+	for (l = 1; l <= n; l++)
+		*nspeck += !keep[l];
+	for (i = 0; i < npix; i++)
+		if (lab[i] && !keep[lab[i]]) {
+			map[i] = 0;
+			changed++;
+		}
+	free(keep);
+	free(box);
+	free(lab);
+	free(m);
+	return changed;
+}
+
 /* Vote in the class map MAP (W x H) by the groups of S, cell by cell;
  * returns the pixels whose class changed, and adds the objects (before
  * the split) to *NOBJ. */
@@ -286,7 +362,7 @@ main(int argc, char **argv)
 	struct img_reader r;
 	struct img im = { 0 }, out = { 0 };
 	FILE *spool;
-	long changed = 0, pixels = 0, nobj = 0;
+	long changed = 0, pixels = 0, nobj = 0, nspeck = 0;
 	size_t i, npix;
 	int k, images = 0;
 
@@ -301,6 +377,8 @@ main(int argc, char **argv)
 			for (i = 0; i < npix; i++)
 				out.data[i] = im.data[i * im.depth +
 				    (im.depth - 1)];
+			changed += drop_specks(out.data, im.width, im.height,
+			    &s, &nspeck);
 			changed += vote(out.data, im.width, im.height, &s,
 			    &nobj);
 			pixels += (long)npix;
@@ -312,8 +390,9 @@ main(int argc, char **argv)
 	}
 	spool_commit(spool, stdout, "<stdout>");
 	if (!cmd.quiet)
-		warn("%d image%s: %ld objects, %ld of %ld pixels changed class",
-		    images, images == 1 ? "" : "s", nobj, changed, pixels);
+		warn("%d image%s: %ld objects, %ld specks, %ld of %ld pixels "
+		    "changed class", images, images == 1 ? "" : "s", nobj,
+		    nspeck, changed, pixels);
 	img_free(&im);
 	return 0;
 }

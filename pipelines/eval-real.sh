@@ -13,8 +13,8 @@
 #   -R       score the network's raw class maps; by default every class
 #            map goes through cell-vote(1) first (one class per white
 #            cell and per platelet), as smear-segment gives them to users
-#            (BBBC041Seg scores cell against background, which the vote
-#            does not change, and is scored on the raw maps)
+#            (BBBC041Seg too: there the vote's specks, small blobs of
+#            red-cell pixels in the plasma, become background)
 #   -s DIR   the external sources (default ../shared/data/sources beside
 #            the project root): BBBC041Seg (DIR/eval_bbbc041seg), and the
 #            PBC and zxaoyou originals where share/blocks lacks them
@@ -458,7 +458,7 @@ else
 		n=$((n + 1))
 	done <"$d/list"
 	say "BBBC041Seg: segmenting $n smears"
-	THREADS=$threads sh "$top/pipelines/eval-bbbc041.sh" "$model" "$d/in" \
+	THREADS=$threads VOTE=${vote:-0} sh "$top/pipelines/eval-bbbc041.sh" "$model" "$d/in" \
 	    0.32 "$d/out" >"$d/report.yaml"
 	awk '
 	/^images:/ { print "bbbc041_images", $2 }

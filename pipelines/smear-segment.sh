@@ -47,7 +47,7 @@ that opens from disk).
   -t, --tta             unet-infer --tta: 8 symmetries per window
   -V, --no-vote         keep the network's pixel classes: no cell-vote
                         (which gives each white cell and platelet one
-                        class)
+                        class, and makes red-cell specks background)
   -q, --quiet           no progress on standard error
   -h, --help            this help
       --version         print the version

@@ -39,7 +39,39 @@ setup() {
 	set -- $(hist "$T/m.pgm" | tr ':' ' ')
 	[ "$1 $3 $5" = "0 3 4" ]
 	[ "$(hist "$T/v.pgm")" = "0:$2 3:$(($4 + $6)) " ]
-	[ "$stderr" = "cell-vote: 1 image: 1 objects, $6 of 12000 pixels changed class" ]
+	[ "$stderr" = "cell-vote: 1 image: 1 objects, 0 specks, $6 of 12000 pixels changed class" ]
+}
+
+@test "cell-vote: specks of red-cell pixels go to background; cut, large and mixed blobs stay" {
+	mkmap 120 100 >"$T/m.pgm" <<-EOF
+	# two specks: a Healthy and an Infected RBC blob, both under 250 px
+	9 30 30 5
+	8 80 30 6
+	# a red cell of about 450 px, one cut by the border, and a small
+	# Healthy RBC blob touching a Thrombocyte
+	9 60 70 12
+	9 2 90 6
+	9 100 70 5
+	6 107 70 3
+	EOF
+	cell-vote "$T/m.pgm" >"$T/v.pgm" 2>"$T/err"
+	[ "$(at "$T/v.pgm" 30 30)" = 0 ]
+	[ "$(at "$T/v.pgm" 80 30)" = 0 ]
+	[ "$(at "$T/v.pgm" 60 70)" = 9 ]
+	[ "$(at "$T/v.pgm" 2 90)" = 9 ]
+	[ "$(at "$T/v.pgm" 100 70)" = 9 ]
+	[ "$(at "$T/v.pgm" 107 70)" = 6 ]
+	# exactly the two specks' pixels changed, to background
+	speck8=$(pamtopnm -plain <"$T/m.pgm" | tr -s ' \n' '\n\n' | awk 'NR > 4 && $1 == 8' | wc -l)
+	speck9=$(mkmap 120 100 <<<"9 30 30 5" | tr -s ' \n' '\n\n' | awk 'NR > 4 && $1 == 9' | wc -l)
+	[ "$(cat "$T/err")" = "cell-vote: 1 image: 1 objects, 2 specks, $((speck8 + speck9)) of 12000 pixels changed class" ]
+	# -s 0 keeps them; -s 50 keeps those of 50 px and more (both are)
+	cell-vote -q -s 0 "$T/m.pgm" | cmp - <(pamtopnm <"$T/m.pgm")
+	cell-vote -q -s 50 "$T/m.pgm" | cmp - <(pamtopnm <"$T/m.pgm")
+	# -s 100 drops the 81-pixel speck but not the 113-pixel one
+	cell-vote -q -s 100 "$T/m.pgm" >"$T/s.pgm"
+	[ "$(at "$T/s.pgm" 30 30)" = 0 ]
+	[ "$(at "$T/s.pgm" 80 30)" = 8 ]
 }
 
 @test "cell-vote: a ring of platelet pixels round a white cell joins it" {
@@ -88,7 +120,7 @@ setup() {
 	[ "$(at "$T/r0.pgm" 90 50)" = 3 ]
 }
 
-@test "cell-vote: red cells, background and ignored pixels never change" {
+@test "cell-vote: red cells larger than a speck, background and ignored pixels never change" {
 	mkmap 120 100 >"$T/m.pgm" <<-EOF
 	9 30 30 20
 	8 38 30 6
@@ -159,6 +191,9 @@ setup() {
 	run --separate-stderr cell-vote -r -1 /dev/null
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"split radius"* ]]
+	run --separate-stderr cell-vote -s 1.5 /dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"speck area"* ]]
 	run cell-vote --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: cell-vote "* ]]
