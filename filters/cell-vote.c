@@ -285,7 +285,7 @@ drop_specks(unsigned char *map, int w, int h, const struct setup *s,
 		keep[l] = box[l].area >= s->speck || box[l].x0 == 0 ||
 		    box[l].y0 == 0 || box[l].x1 == w - 1 || box[l].y1 == h - 1;
 	for (i = 0; i < npix; i++)
-		if (lab[i] && (map[i] >= s->ncls || !s->red[map[i]]))
+		if (lab[i] && !s->red[map[i]])
 			keep[lab[i]] = 1;
 	for (l = 1; l <= n; l++)
 		*nspeck += !keep[l];
