@@ -65,7 +65,8 @@ fuzz_del(void *p)
 void *__wrap_malloc(size_t n) { void *p = __real_malloc(n); fuzz_add(p); return p; }
 void *__wrap_calloc(size_t n, size_t m) { void *p = __real_calloc(n, m); fuzz_add(p); return p; }
 void __wrap_free(void *p) { fuzz_del(p); __real_free(p); }
-/* the CPU backend's tensors and GEMM scratch are 64-byte aligned */
+/* the CPU backend's tensors (its GEMM scratch, a cache that must outlive
+ * an input, comes from aligned_alloc, which is not recorded) */
 int
 __wrap_posix_memalign(void **p, size_t align, size_t n)
 {
