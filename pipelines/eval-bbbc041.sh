@@ -11,10 +11,10 @@
 # seg-eval --binary's report: the cell IoU is the figure of merit.
 # OUTDIR (default a temporary directory, removed) keeps the rescaled
 # images, truths, predictions and side-by-side PNGs.  THREADS (default 2)
-# is unet-infer's -j; VOTE=1 puts the class maps through cell-vote(1)
-# first, as smear-segment gives them (its specks, small blobs of red-cell
-# pixels in the plasma, go to background; the rest of the vote does not
-# change cell against background).
+# is unet-infer's -j, TTA=1 its --tta; VOTE=1 puts the class maps through
+# cell-vote(1) first, as smear-segment gives them (its specks, small blobs
+# of red-cell pixels in the plasma, go to background; the rest of the
+# vote does not change cell against background).
 set -eu
 model=${1:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
 dir=${2:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
@@ -45,10 +45,12 @@ for img in "$dir"/images/*.png; do
 	n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "eval-bbbc041: $dir/images: no PNG images" >&2; exit 1; }
+tta=
+[ "${TTA:-0}" = 1 ] && tta=--tta
 if [ "${VOTE:-0}" = 1 ]; then
-	unet-infer -q -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.raw.pgm"
+	unet-infer -q $tta -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.raw.pgm"
 	cell-vote -q "$out/pred.raw.pgm" >"$out/pred.pgm"
 else
-	unet-infer -q -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.pgm"
+	unet-infer -q $tta -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.pgm"
 fi
 seg-eval --binary "$out/truth.pgm" "$out/pred.pgm"
