@@ -203,7 +203,7 @@ infer() {
 # tokens FILE: a Netpbm stream as plain PNM, one token per line
 tokens() { pnmtoplainpnm "$1" | tr -s ' \t\n' '\n\n\n'; }
 # size FILE: "WIDTH HEIGHT" of a Netpbm image
-size() { pamfile "$1" | sed 's/.* \([0-9][0-9]*\) by \([0-9][0-9]*\).*/\1 \2/'; }
+size() { pamfile -size "$1"; }
 # keepfiles PART FILE...: copy into KEEP/PART
 keepfiles() {
 	[ -n "$keep" ] || return 0
