@@ -114,6 +114,41 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	[ -f "$k/synthetic/report.yaml" ]
 }
 
+@test "eval-real: each NIH cell is composited at the centre of its canvas" {
+	local k=$BATS_FILE_TMPDIR/keep n=0
+	# the bounding box of the pixels that are not the canvas colour
+	# (225 215 212), per image, has its centre within 1 px of the
+	# canvas centre
+	pnmtoplainpnm "$k/nih/images.ppm" | tr -s ' \t\n' '\n\n\n' | awk '
+	function check() {
+		if (x1 < 0) { print "image " img ": no cell"; bad = 1; return }
+		cx = (x0 + x1) / 2; cy = (y0 + y1) / 2
+		if (cx - (w - 1) / 2 > 1 || (w - 1) / 2 - cx > 1 ||
+		    cy - (h - 1) / 2 > 1 || (h - 1) / 2 - cy > 1) {
+			print "image " img ": cell centred at " cx "," cy \
+			    " in " w "x" h
+			bad = 1
+		}
+	}
+	$0 == "P3" { if (img) check(); img++; hdr = 0; p = 0; x0 = y0 = 1e9
+		x1 = y1 = -1; next }
+	hdr < 3 { hdr++; if (hdr == 1) w = $1; if (hdr == 2) h = $1; next }
+	{
+		v[p % 3] = $1
+		if (p % 3 == 2) {
+			i = int(p / 3); x = i % w; y = int(i / w)
+			if (v[0] != 225 || v[1] != 215 || v[2] != 212) {
+				if (x < x0) x0 = x; if (x > x1) x1 = x
+				if (y < y0) y0 = y; if (y > y1) y1 = y
+			}
+		}
+		p++
+	}
+	END { if (img) check(); print img " images"; exit bad }' >"$BATS_TEST_TMPDIR/c"
+	cat "$BATS_TEST_TMPDIR/c"
+	grep -qx "2 images" "$BATS_TEST_TMPDIR/c"
+}
+
 @test "eval-real: a missing model is one error line" {
 	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" "$BATS_TEST_TMPDIR/none.st"
 	assert_fails_cleanly "eval-real.sh: $BATS_TEST_TMPDIR/none.st: no such model file"
