@@ -35,7 +35,7 @@ for img in "$dir"/images/*.png; do
 	mask="$dir/masks/$name.png"
 	[ -f "$mask" ] || { echo "eval-bbbc041: $mask: missing" >&2; exit 1; }
 	pngtopam "$img" | pamscale "$scale" >"$out/$name.ppm"
-	size=$(pamfile "$out/$name.ppm" | sed 's/.*, \([0-9]*\) by \([0-9]*\).*/\1 \2/')
+	size=$(pamfile -size "$out/$name.ppm")
 	# the mask to a 0/1 class map of the same size: 1 = cell
 	pngtopam "$mask" | ppmtopgm | pamscale -xsize ${size% *} -ysize ${size#* } |
 	    pamthreshold -simple -threshold 0.5 2>/dev/null | pamtopnm |

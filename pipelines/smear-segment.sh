@@ -217,7 +217,7 @@ decode_one() {
 		echo "cannot decode it with $dec ($(grep -v '^ *$' "$t/err" | tail -1))" >"$work/why"
 		return 1
 	fi
-	set -- $(pamfile "$t/orig.ppm" | sed 's/.*, \([0-9]*\) by \([0-9]*\).*/\1 \2/')
+	set -- $(pamfile -size "$t/orig.ppm")
 	w=$1 h=$2
 }
 
