@@ -458,7 +458,7 @@ else
 		n=$((n + 1))
 	done <"$d/list"
 	say "BBBC041Seg: segmenting $n smears"
-	THREADS=$threads VOTE=${vote:-0} TTA=$([ -n "$tta" ] && echo 1 || echo 0) \
+	THREADS=$threads VOTE=${vote:-0} TTA=${tta:+1} \
 	    sh "$top/pipelines/eval-bbbc041.sh" "$model" "$d/in" \
 	    0.32 "$d/out" >"$d/report.yaml"
 	awk '
