@@ -20,6 +20,10 @@
  * slide it came from; what tells infected from healthy is the parasite.
  * -u keeps the samples' own colours (the behaviour before this).
  *
+ * Half the backgrounds carry stain precipitate on their plasma: small
+ * purple specks, alone or in loose clusters, labelled plasma, so that a
+ * network does not take every dot of stain for a parasite in a cell.
+ *
  * Kinds: healthy, infected, or mixed, where each mixed background draws its
  * own infected share (uniform in 0.1-0.9 by default) so that a tile's
  * context does not tell whether a given cell is infected.  The default,
@@ -47,6 +51,7 @@
 #define MAX_MISSES 2000         /* failed cells before giving up */
 #define FEATHER 2.0             /* soft image edge, in pixels */
 #define GRID 160                /* spacing of the plasma's colour field */
+#define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -77,13 +82,14 @@ struct cmdline {
 	double mix_lo, mix_hi;  /* infected share of a mixed background */
 	double overlap;         /* largest share of a cell on earlier ones */
 	int own_colour;         /* -u: keep each sample's colour */
+	double specks;          /* most stain specks per 10,000 plasma px */
 	const char *input;
 };
 
 static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [-u] [file]",
+	"       [-m lo-hi] [-o overlap] [-d specks] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -98,6 +104,9 @@ static const struct cli_info info = {
 	"                        background (default 0.1-0.9)\n"
 	"  -o, --overlap F       largest share of a cell that may lie on\n"
 	"                        cells drawn before it (default 0.1)\n"
+	"  -d, --specks F        stain precipitate on the plasma: half the\n"
+	"                        backgrounds draw up to F specks per 10,000\n"
+	"                        pixels, labelled plasma (default 8; 0: none)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -134,6 +143,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "mix", required_argument, NULL, 'm' },
 		{ "overlap", required_argument, NULL, 'o' },
 		{ "own-colour", no_argument, NULL, 'u' },
+		{ "specks", required_argument, NULL, 'd' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -149,7 +159,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->mix_hi = 0.9;
 	cmd->overlap = 0.1;
 	cmd->own_colour = 0;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:u", opts,
+	cmd->specks = 8;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -186,6 +197,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'u':
 			cmd->own_colour = 1;
+			break;
+		case 'd':
+			cmd->specks = xstrtod(optarg, 0, 100, "speck density");
 			break;
 		default:
 			cli_common(c);
@@ -241,6 +255,74 @@ make_plasma(struct img *bg, struct rng *r, const double base[3])
 		}
 	}
 	free(grid);
+}
+
+/* Darken a soft disc of radius RAD at (CX, CY) of BG's plasma towards
+ * RATIO times its colour, with opacity A: a speck of stain.  Pixels under
+ * a cell (label not 0) keep their colour. */
+static void
+draw_speck(struct img *bg, double cx, double cy, double rad, double a,
+    const double ratio[3])
+{
+	const int w = bg->width, h = bg->height;
+	int x0 = (int)floor(cx - rad - 1), x1 = (int)ceil(cx + rad + 1);
+	int y0 = (int)floor(cy - rad - 1), y1 = (int)ceil(cy + rad + 1);
+	int x, y, ch;
+
+	for (y = y0 < 0 ? 0 : y0; y <= y1 && y < h; y++)
+		for (x = x0 < 0 ? 0 : x0; x <= x1 && x < w; x++) {
+			unsigned char *q = bg->data + ((size_t)y * w + x) * 4;
+			double d = hypot(x + 0.5 - cx, y + 0.5 - cy);
+			double cov = rad + 0.5 - d;
+
+			if (cov <= 0 || q[3] != 0)
+				continue;
+			if (cov > 1)
+				cov = 1;
+			for (ch = 0; ch < 3; ch++)
+				q[ch] = (unsigned char)(q[ch] * (1 - a * cov *
+				    (1 - ratio[ch])) + 0.5);
+		}
+}
+
+/* Scatter stain precipitate over the plasma of BG (never on its cells):
+ * with DENSITY specks per 10,000 pixels, some on their own and most in
+ * loose clusters, small purple dots of radius 0.5 to 1.8 px and varied
+ * strength.  Real smears carry such specks, and a parasite's chromatin
+ * is a dot of the same stain: specks on plasma teach that a dot alone
+ * makes no cell.  Returns the number of specks. */
+static long
+draw_specks(struct img *bg, struct rng *r, double density)
+{
+	const double area = (double)bg->width * bg->height;
+	const long n = (long)(density * area / 10000 + 0.5);
+	double ratio[3], common = 0.08 * rng_normal(r);
+	static const double dye[3] = { 0.80, 0.52, 0.78 };
+	long i = 0;
+	int ch;
+
+	for (ch = 0; ch < 3; ch++) {
+		double q = dye[ch] + common + 0.05 * rng_normal(r);
+		ratio[ch] = q < 0.25 ? 0.25 : q > 0.95 ? 0.95 : q;
+	}
+	while (i < n) {
+		/* a speck alone (40 %) or a cluster of 4 to 30 */
+		const int alone = rng_uniform(r) < 0.4;
+		int k = alone ? 1 : 4 + (int)rng_below(r, 27);
+		double cx = rng_uniform(r) * bg->width;
+		double cy = rng_uniform(r) * bg->height;
+		double spread = alone ? 0 : 3 + 15 * rng_uniform(r);
+
+		for (; k > 0 && i < n; k--, i++) {
+			double u = rng_uniform(r);
+			double x = cx + spread * rng_normal(r);
+			double y = cy + spread * rng_normal(r);
+
+			draw_speck(bg, x, y, 0.5 + 1.3 * u * u,
+			    0.35 + 0.65 * rng_uniform(r), ratio);
+		}
+	}
+	return n;
 }
 
 struct pool {
@@ -315,7 +397,7 @@ median_colour(const struct img *im, float med[3])
 static double
 make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
-    double *ratio, double stain[6])
+    long *nspecks, double *ratio, double stain[6])
 {
 	struct rng r;
 	struct pool pool[2];
@@ -327,6 +409,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 
 	rng_split(base, &r, (uint64_t)b);
 	memset(&patch, 0, sizeof patch);
+	*nspecks = 0;
 	for (i = 0; i < 2; i++) {
 		pool[i] = pool_in[i];
 		pool[i].deck = xmalloc_array(pool[i].n ? pool[i].n : 1,
@@ -372,6 +455,15 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 		covered += inside - cov;
 		cells++;
 	}
+	/* the specks come last, on the plasma the cells left, from their
+	 * own stream: the cells are those of a background without them */
+	if (cmd->specks > 0) {
+		struct rng rs;
+
+		rng_split(&r, &rs, SPECK_STREAM);
+		*nspecks = rng_uniform(&rs) < 0.5 ? 0 : draw_specks(bg, &rs,
+		    cmd->specks * rng_uniform(&rs));
+	}
 	for (i = 0; i < 2; i++)
 		free(pool[i].deck);
 	paste_free(&patch);
@@ -390,6 +482,7 @@ main(int argc, char **argv)
 	struct img *bgs;
 	double *reached, *ratio, (*stain)[6];
 	int *ncells, cls[2], i;
+	long *nspecks;
 	long b0, b, shortfall = 0;
 	struct rng base;
 	char buf[64];
@@ -440,6 +533,7 @@ main(int argc, char **argv)
 	reached = xmalloc_array(CHUNK, sizeof *reached);
 	ratio = xmalloc_array(CHUNK, sizeof *ratio);
 	ncells = xmalloc_array(CHUNK, sizeof *ncells);
+	nspecks = xmalloc_array(CHUNK, sizeof *nspecks);
 	stain = xmalloc_array(CHUNK, sizeof *stain);
 	for (i = 0; i < CHUNK; i++)
 		img_alloc(&bgs[i], cmd.width, cmd.height, IMG_LABEL);
@@ -451,7 +545,8 @@ main(int argc, char **argv)
 			enum kind k = cmd.kind == KIND_ALL ?
 			    (enum kind)((b0 + b) % 3) : cmd.kind;
 			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
-			    pool, &ncells[b], &ratio[b], stain[b]);
+			    pool, &ncells[b], &nspecks[b], &ratio[b],
+			    stain[b]);
 		}
 		for (b = 0; b < nb; b++) {
 			struct img *im = &bgs[b];
@@ -468,6 +563,8 @@ main(int argc, char **argv)
 			img_meta_set(im, "infected_share", buf);
 			snprintf(buf, sizeof buf, "%d", ncells[b]);
 			img_meta_set(im, "cells", buf);
+			snprintf(buf, sizeof buf, "%ld", nspecks[b]);
+			img_meta_set(im, "specks", buf);
 			snprintf(buf, sizeof buf, "%.3f", reached[b]);
 			img_meta_set(im, "coverage", buf);
 			snprintf(buf, sizeof buf, "%.0f %.0f %.0f", stain[b][0],

@@ -43,11 +43,42 @@ setup() {
 }
 
 @test "make-background: the plasma varies and is not white" {
-	make-background -n 1 -W 200 -H 200 -c 0 rbc.pam >plasma.pam
+	make-background -n 1 -W 200 -H 200 -c 0 -d 0 rbc.pam >plasma.pam
 	pamchannel -tupletype RGB 0 1 2 <plasma.pam >rgb.pam
 	max=$(pamsumm -max -brief rgb.pam)
 	min=$(pamsumm -min -brief rgb.pam)
 	[ "$max" -lt 250 ] && [ "$min" -gt 150 ] && [ "$min" -lt "$max" ]
+}
+
+@test "make-background: stain specks darken the plasma of half the backgrounds, labelled plasma, cells unchanged" {
+	make-background -n 6 -W 200 -H 200 -d 0 rbc.pam >clean.pam
+	make-background -n 6 -W 200 -H 200 -d 40 rbc.pam >specks.pam
+	[ "$(perl "$META" specks clean.pam | sort -u)" = 0 ]
+	perl "$META" specks specks.pam >n.txt
+	# about half the backgrounds, each with up to 40 per 10,000 pixels
+	[ "$(grep -cx 0 n.txt)" -ge 1 ] && [ "$(grep -cvx 0 n.txt)" -ge 1 ]
+	awk '$1 > 160 { exit 1 }' n.txt
+	# the labels are the same bytes; the images differ
+	pamchannel 3 <clean.pam >clean.label
+	pamchannel 3 <specks.pam >specks.label
+	cmp clean.label specks.label
+	! cmp -s clean.pam specks.pam
+	# on a background without cells, a speck is well below the plasma
+	make-background -n 8 -W 200 -H 200 -c 0 -d 0 rbc.pam >p0.pam
+	make-background -n 8 -W 200 -H 200 -c 0 -d 40 rbc.pam >p1.pam
+	[ "$(perl "$META" specks p1.pam | grep -cvx 0)" -ge 1 ]
+	[ "$(perl "$CHECK" "$SMEARSEG_SHARE/classes.yaml" p1.pam)" = "tiles 8 objects 0 classes 0" ]
+	# the darkest green of each background
+	for p in p0 p1; do
+		pamsplit $p.pam "$p-%d.pam" 2>/dev/null
+		for f in "$p"-?.pam; do
+			pamchannel -tupletype GRAYSCALE 1 <"$f" | pamsumm -min -brief
+		done >$p.min
+	done
+	# no speck: no pixel far below the plasma; with them, some
+	paste p0.min p1.min <(perl "$META" specks p1.pam) |
+	    awk '$3 == 0 && $2 != $1 { exit 1 } $3 > 0 { n++; if ($2 > $1 - 30) exit 1 }
+	    END { exit !(n >= 1) }'
 }
 
 @test "make-background: the same seed gives the same bytes" {
@@ -97,6 +128,9 @@ setup() {
 	run --separate-stderr make-background -c 2 rbc.pam
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"coverage"* ]]
+	run --separate-stderr make-background -d 200 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"speck density"* ]]
 	run --separate-stderr make-background -m 0.5 rbc.pam
 	[ "$status" -eq 1 ]
 	run --separate-stderr make-background --bogus rbc.pam
