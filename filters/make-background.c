@@ -52,6 +52,7 @@
 #define FEATHER 2.0             /* soft image edge, in pixels */
 #define GRID 160                /* spacing of the plasma's colour field */
 #define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
+#define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -83,13 +84,14 @@ struct cmdline {
 	double overlap;         /* largest share of a cell on earlier ones */
 	int own_colour;         /* -u: keep each sample's colour */
 	double specks;          /* most stain specks per 10,000 plasma px */
+	double ghosts;          /* most ghost cells per red cell */
 	const char *input;
 };
 
 static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [-d specks] [-u] [file]",
+	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -107,6 +109,9 @@ static const struct cli_info info = {
 	"  -d, --specks F        stain precipitate on the plasma: half the\n"
 	"                        backgrounds draw up to F specks per 10,000\n"
 	"                        pixels, labelled plasma (default 8; 0: none)\n"
+	"  -g, --ghosts F        faint ghosts of lysed red cells on the plasma:\n"
+	"                        half the backgrounds draw up to F per red\n"
+	"                        cell, labelled plasma (default 0.25; 0: none)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -144,6 +149,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "overlap", required_argument, NULL, 'o' },
 		{ "own-colour", no_argument, NULL, 'u' },
 		{ "specks", required_argument, NULL, 'd' },
+		{ "ghosts", required_argument, NULL, 'g' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,7 +166,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->overlap = 0.1;
 	cmd->own_colour = 0;
 	cmd->specks = 8;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:", opts,
+	cmd->ghosts = 0.25;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -200,6 +207,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'd':
 			cmd->specks = xstrtod(optarg, 0, 100, "speck density");
+			break;
+		case 'g':
+			cmd->ghosts = xstrtod(optarg, 0, 10, "ghost share");
 			break;
 		default:
 			cli_common(c);
@@ -325,6 +335,35 @@ draw_specks(struct img *bg, struct rng *r, double density)
 	return n;
 }
 
+/* Blend patch P faintly (opacity OP) into the plasma of BG at (X0, Y0):
+ * a ghost, the pale outline of a lysed red cell.  Pixels of cells (label
+ * not 0) and the label plane stay as they are. */
+static void
+draw_ghost(struct img *bg, const struct paste_patch *p, int x0, int y0,
+    double op)
+{
+	int x, y, ch;
+
+	for (y = 0; y < p->h; y++)
+		for (x = 0; x < p->w; x++) {
+			const int bx = x0 + x, by = y0 + y;
+			const size_t i = (size_t)y * p->w + x;
+			unsigned char *q;
+			double a;
+
+			if (bx < 0 || by < 0 || bx >= bg->width ||
+			    by >= bg->height || p->alpha[i] == 0)
+				continue;
+			q = bg->data + ((size_t)by * bg->width + bx) * 4;
+			if (q[3] != 0)
+				continue;
+			a = op * p->alpha[i] / 255.0;
+			for (ch = 0; ch < 3; ch++)
+				q[ch] = (unsigned char)(q[ch] + a *
+				    (p->rgb[i * 3 + ch] - q[ch]) + 0.5);
+		}
+}
+
 struct pool {
 	int cls;
 	const struct sample **s;
@@ -397,7 +436,7 @@ median_colour(const struct img *im, float med[3])
 static double
 make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
-    long *nspecks, double *ratio, double stain[6])
+    long *nspecks, long *nghosts, double *ratio, double stain[6])
 {
 	struct rng r;
 	struct pool pool[2];
@@ -409,7 +448,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 
 	rng_split(base, &r, (uint64_t)b);
 	memset(&patch, 0, sizeof patch);
-	*nspecks = 0;
+	*nspecks = *nghosts = 0;
 	for (i = 0; i < 2; i++) {
 		pool[i] = pool_in[i];
 		pool[i].deck = xmalloc_array(pool[i].n ? pool[i].n : 1,
@@ -455,6 +494,35 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 		covered += inside - cov;
 		cells++;
 	}
+	/* then the ghosts of lysed red cells: a red cell's outline and
+	 * colour blended faintly into the plasma (never over a cell),
+	 * labelled plasma, from a stream of their own */
+	if (cmd->ghosts > 0) {
+		struct rng rg;
+		long n, j;
+
+		rng_split(&r, &rg, GHOST_STREAM);
+		n = rng_uniform(&rg) < 0.5 ? 0 : (long)(cmd->ghosts * cells *
+		    rng_uniform(&rg) + 0.5);
+		for (j = 0; j < n; j++) {
+			struct pool *pl = &pool[0];
+			uint32_t si = (uint32_t)rng_below(&rg, pl->n);
+			float gain[3];
+			int ch;
+
+			for (ch = 0; ch < 3; ch++)
+				gain[ch] = (float)(cmd->own_colour ? 1 :
+				    rbc[ch] / pl->median[si][ch]);
+			paste_transform(&patch, &pl->s[si]->im,
+			    rng_uniform(&rg) * 2 * PI, (int)rng_below(&rg, 2),
+			    gain, FEATHER);
+			draw_ghost(bg, &patch,
+			    (int)rng_below(&rg, bg->width) - patch.w / 2,
+			    (int)rng_below(&rg, bg->height) - patch.h / 2,
+			    0.1 + 0.3 * rng_uniform(&rg));
+		}
+		*nghosts = n;
+	}
 	/* the specks come last, on the plasma the cells left, from their
 	 * own stream: the cells are those of a background without them */
 	if (cmd->specks > 0) {
@@ -482,7 +550,7 @@ main(int argc, char **argv)
 	struct img *bgs;
 	double *reached, *ratio, (*stain)[6];
 	int *ncells, cls[2], i;
-	long *nspecks;
+	long *nspecks, *nghosts;
 	long b0, b, shortfall = 0;
 	struct rng base;
 	char buf[64];
@@ -534,6 +602,7 @@ main(int argc, char **argv)
 	ratio = xmalloc_array(CHUNK, sizeof *ratio);
 	ncells = xmalloc_array(CHUNK, sizeof *ncells);
 	nspecks = xmalloc_array(CHUNK, sizeof *nspecks);
+	nghosts = xmalloc_array(CHUNK, sizeof *nghosts);
 	stain = xmalloc_array(CHUNK, sizeof *stain);
 	for (i = 0; i < CHUNK; i++)
 		img_alloc(&bgs[i], cmd.width, cmd.height, IMG_LABEL);
@@ -545,8 +614,8 @@ main(int argc, char **argv)
 			enum kind k = cmd.kind == KIND_ALL ?
 			    (enum kind)((b0 + b) % 3) : cmd.kind;
 			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
-			    pool, &ncells[b], &nspecks[b], &ratio[b],
-			    stain[b]);
+			    pool, &ncells[b], &nspecks[b], &nghosts[b],
+			    &ratio[b], stain[b]);
 		}
 		for (b = 0; b < nb; b++) {
 			struct img *im = &bgs[b];
@@ -565,6 +634,8 @@ main(int argc, char **argv)
 			img_meta_set(im, "cells", buf);
 			snprintf(buf, sizeof buf, "%ld", nspecks[b]);
 			img_meta_set(im, "specks", buf);
+			snprintf(buf, sizeof buf, "%ld", nghosts[b]);
+			img_meta_set(im, "ghosts", buf);
 			snprintf(buf, sizeof buf, "%.3f", reached[b]);
 			img_meta_set(im, "coverage", buf);
 			snprintf(buf, sizeof buf, "%.0f %.0f %.0f", stain[b][0],

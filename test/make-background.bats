@@ -43,7 +43,7 @@ setup() {
 }
 
 @test "make-background: the plasma varies and is not white" {
-	make-background -n 1 -W 200 -H 200 -c 0 -d 0 rbc.pam >plasma.pam
+	make-background -n 1 -W 200 -H 200 -c 0 -d 0 -g 0 rbc.pam >plasma.pam
 	pamchannel -tupletype RGB 0 1 2 <plasma.pam >rgb.pam
 	max=$(pamsumm -max -brief rgb.pam)
 	min=$(pamsumm -min -brief rgb.pam)
@@ -51,8 +51,8 @@ setup() {
 }
 
 @test "make-background: stain specks darken the plasma of half the backgrounds, labelled plasma, cells unchanged" {
-	make-background -n 6 -W 200 -H 200 -d 0 rbc.pam >clean.pam
-	make-background -n 6 -W 200 -H 200 -d 40 rbc.pam >specks.pam
+	make-background -n 6 -W 200 -H 200 -d 0 -g 0 rbc.pam >clean.pam
+	make-background -n 6 -W 200 -H 200 -d 40 -g 0 rbc.pam >specks.pam
 	[ "$(perl "$META" specks clean.pam | sort -u)" = 0 ]
 	perl "$META" specks specks.pam >n.txt
 	# about half the backgrounds, each with up to 40 per 10,000 pixels
@@ -79,6 +79,30 @@ setup() {
 	paste p0.min p1.min <(perl "$META" specks p1.pam) |
 	    awk '$3 == 0 && $2 != $1 { exit 1 } $3 > 0 { n++; if ($2 > $1 - 30) exit 1 }
 	    END { exit !(n >= 1) }'
+}
+
+@test "make-background: ghost cells pale the plasma of half the backgrounds, labelled plasma, cells unchanged" {
+	make-background -n 8 -W 200 -H 200 -d 0 -g 0 rbc.pam >clean.pam
+	make-background -n 8 -W 200 -H 200 -d 0 -g 1 rbc.pam >ghosts.pam
+	[ "$(perl "$META" ghosts clean.pam | sort -u)" = 0 ]
+	paste <(perl "$META" ghosts ghosts.pam) <(perl "$META" cells ghosts.pam) >n.txt
+	# about half the backgrounds, each with up to one per red cell
+	[ "$(awk '$1 == 0' n.txt | wc -l)" -ge 1 ] && [ "$(awk '$1 > 0' n.txt | wc -l)" -ge 1 ]
+	awk '$1 > $2 { exit 1 }' n.txt
+	pamchannel 3 <clean.pam >clean.label
+	pamchannel 3 <ghosts.pam >ghosts.label
+	cmp clean.label ghosts.label
+	# the pictures differ exactly in the backgrounds that have ghosts
+	pamsplit clean.pam "c-%d.pam" 2>/dev/null
+	pamsplit ghosts.pam "g-%d.pam" 2>/dev/null
+	i=0
+	while read -r g cells; do
+		if [ "$g" -eq 0 ]; then cmp "c-$i.pam" "g-$i.pam"; else ! cmp -s "c-$i.pam" "g-$i.pam"; fi
+		i=$((i + 1))
+	done <n.txt
+	run --separate-stderr make-background -g 20 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ghost share"* ]]
 }
 
 @test "make-background: the same seed gives the same bytes" {
