@@ -23,6 +23,7 @@
  * Half the backgrounds carry stain precipitate on their plasma: small
  * purple specks, alone or in loose clusters, labelled plasma, so that a
  * network does not take every dot of stain for a parasite in a cell.
+ * Half carry faint ghosts of lysed red cells, also labelled plasma.
  *
  * Kinds: healthy, infected, or mixed, where each mixed background draws its
  * own infected share (uniform in 0.1-0.9 by default) so that a tile's
@@ -384,6 +385,33 @@ pool_draw(struct pool *p, struct rng *r)
 	return p->deck[p->next++];
 }
 
+/* Draw N ghosts of lysed red cells onto the plasma of BG with R: samples
+ * of HEALTHY, rotated and mirrored at random, brought to the red-cell
+ * colour RBC (NULL: their own), blended faintly (opacity 0.1 to 0.4)
+ * where no cell lies, and labelled plasma.  PATCH is working space. */
+static void
+draw_ghosts(struct img *bg, struct rng *r, const struct pool *healthy,
+    const double rbc[3], long n, struct paste_patch *patch)
+{
+	long j;
+
+	for (j = 0; j < n; j++) {
+		uint32_t si = (uint32_t)rng_below(r, healthy->n);
+		float gain[3];
+		int ch;
+
+		for (ch = 0; ch < 3; ch++)
+			gain[ch] = (float)(rbc == NULL ? 1 :
+			    rbc[ch] / healthy->median[si][ch]);
+		paste_transform(patch, &healthy->s[si]->im,
+		    rng_uniform(r) * 2 * PI, (int)rng_below(r, 2), gain,
+		    FEATHER);
+		draw_ghost(bg, patch, (int)rng_below(r, bg->width) -
+		    patch->w / 2, (int)rng_below(r, bg->height) - patch->h / 2,
+		    0.1 + 0.3 * rng_uniform(r));
+	}
+}
+
 /* Draw a background's stain from R: the plasma colour PLASMA and the red
  * cells' colour RBC. */
 static void
@@ -494,34 +522,15 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 		covered += inside - cov;
 		cells++;
 	}
-	/* then the ghosts of lysed red cells: a red cell's outline and
-	 * colour blended faintly into the plasma (never over a cell),
-	 * labelled plasma, from a stream of their own */
+	/* then the ghosts of lysed red cells, from a stream of their own */
 	if (cmd->ghosts > 0) {
 		struct rng rg;
-		long n, j;
 
 		rng_split(&r, &rg, GHOST_STREAM);
-		n = rng_uniform(&rg) < 0.5 ? 0 : (long)(cmd->ghosts * cells *
-		    rng_uniform(&rg) + 0.5);
-		for (j = 0; j < n; j++) {
-			struct pool *pl = &pool[0];
-			uint32_t si = (uint32_t)rng_below(&rg, pl->n);
-			float gain[3];
-			int ch;
-
-			for (ch = 0; ch < 3; ch++)
-				gain[ch] = (float)(cmd->own_colour ? 1 :
-				    rbc[ch] / pl->median[si][ch]);
-			paste_transform(&patch, &pl->s[si]->im,
-			    rng_uniform(&rg) * 2 * PI, (int)rng_below(&rg, 2),
-			    gain, FEATHER);
-			draw_ghost(bg, &patch,
-			    (int)rng_below(&rg, bg->width) - patch.w / 2,
-			    (int)rng_below(&rg, bg->height) - patch.h / 2,
-			    0.1 + 0.3 * rng_uniform(&rg));
-		}
-		*nghosts = n;
+		*nghosts = rng_uniform(&rg) < 0.5 ? 0 : (long)(cmd->ghosts *
+		    cells * rng_uniform(&rg) + 0.5);
+		draw_ghosts(bg, &rg, &pool[0], cmd->own_colour ? NULL : rbc,
+		    *nghosts, &patch);
 	}
 	/* the specks come last, on the plasma the cells left, from their
 	 * own stream: the cells are those of a background without them */
