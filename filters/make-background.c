@@ -65,10 +65,10 @@ static const double plasma_base[][3] = {
  * over plasma: BCCD 0.89 0.76 0.79 and 0.90 0.81 0.87, PBC 0.81 0.73
  * 0.83, zxaoyou 0.80 0.63 0.76): the mean; each background draws its
  * ratio around it, mostly in common (a paler or darker stain) and a
- * little per channel, so that green stays the darkest channel. */
+ * little per channel (-r: redder, greyer or bluer cells), so that green
+ * mostly stays the darkest channel. */
 static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
 #define RBC_RATIO_SD 0.04       /* s.d. common to the three channels */
-#define RBC_RATIO_SD1 0.025     /* s.d. of each channel on its own */
 #define PLASMA_MAX 236          /* brightest plasma channel: never white */
 
 enum kind { KIND_HEALTHY, KIND_INFECTED, KIND_MIXED, KIND_ALL };
@@ -86,13 +86,15 @@ struct cmdline {
 	int own_colour;         /* -u: keep each sample's colour */
 	double specks;          /* most stain specks per 10,000 plasma px */
 	double ghosts;          /* most ghost cells per red cell */
+	double spread;          /* s.d. of each channel's red-cell ratio */
 	const char *input;
 };
 
 static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-u] [file]",
+	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread] [-u]\n"
+	"       [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -113,6 +115,8 @@ static const struct cli_info info = {
 	"  -g, --ghosts F        faint ghosts of lysed red cells on the plasma:\n"
 	"                        half the backgrounds draw up to F per red\n"
 	"                        cell, labelled plasma (default 0.25; 0: none)\n"
+	"  -r, --rbc-spread SD   s.d. of each channel of the red cells' colour\n"
+	"                        over the plasma, on its own (default 0.025)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -151,6 +155,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "own-colour", no_argument, NULL, 'u' },
 		{ "specks", required_argument, NULL, 'd' },
 		{ "ghosts", required_argument, NULL, 'g' },
+		{ "rbc-spread", required_argument, NULL, 'r' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,7 +173,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->own_colour = 0;
 	cmd->specks = 8;
 	cmd->ghosts = 0.25;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:", opts,
+	cmd->spread = 0.025;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -211,6 +217,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'g':
 			cmd->ghosts = xstrtod(optarg, 0, 10, "ghost share");
+			break;
+		case 'r':
+			cmd->spread = xstrtod(optarg, 0, 0.2, "red-cell spread");
 			break;
 		default:
 			cli_common(c);
@@ -415,7 +424,7 @@ draw_ghosts(struct img *bg, struct rng *r, const struct pool *healthy,
 /* Draw a background's stain from R: the plasma colour PLASMA and the red
  * cells' colour RBC. */
 static void
-draw_stain(struct rng *r, double plasma[3], double rbc[3])
+draw_stain(struct rng *r, double spread, double plasma[3], double rbc[3])
 {
 	const double *b = plasma_base[rng_below(r, sizeof plasma_base /
 	    sizeof plasma_base[0])];
@@ -426,7 +435,7 @@ draw_stain(struct rng *r, double plasma[3], double rbc[3])
 	for (ch = 0; ch < 3; ch++) {
 		double v = b[ch] + shade + 5 * rng_normal(r), q;
 		plasma[ch] = v < 150 ? 150 : v > PLASMA_MAX ? PLASMA_MAX : v;
-		q = rbc_ratio[ch] + common + RBC_RATIO_SD1 * rng_normal(r);
+		q = rbc_ratio[ch] + common + spread * rng_normal(r);
 		rbc[ch] = plasma[ch] * (q < 0.5 ? 0.5 : q > 0.98 ? 0.98 : q);
 	}
 }
@@ -487,7 +496,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	}
 	*ratio = k == KIND_HEALTHY ? 0 : k == KIND_INFECTED ? 1 :
 	    cmd->mix_lo + (cmd->mix_hi - cmd->mix_lo) * rng_uniform(&r);
-	draw_stain(&r, plasma, rbc);
+	draw_stain(&r, cmd->spread, plasma, rbc);
 	memcpy(stain, plasma, sizeof plasma);
 	memcpy(stain + 3, rbc, sizeof rbc);
 	make_plasma(bg, &r, plasma);

@@ -184,3 +184,30 @@ setup() {
 	    { for (c = 1; c <= 3; c++) if (abs($c - $(c + 3)) > 20) exit 1 }'
 	[ "$(perl "$META" rbc_colour own.pam | sort -u)" = "-" ]
 }
+
+@test "make-background: -r spreads each channel of the red cells' stain on its own; labels unchanged" {
+	# the red cells' colour over the plasma, per background and channel
+	ratios() {
+		paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
+		    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
+	}
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -r 0 rbc.pam >r0.pam
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -r 0.15 rbc.pam >r15.pam
+	# -r 0: only the shift common to the three channels, so each
+	# background's ratios keep the mean's gaps (0.85, 0.73, 0.81),
+	# up to the rounding of the recorded colours
+	ratios r0.pam | awk 'function abs(v) { return v < 0 ? -v : v }
+	    { if (abs(($1 - $2) - 0.12) > 0.015 || abs(($3 - $2) - 0.08) > 0.015) exit 1 }'
+	# -r 0.15: the gaps vary from background to background
+	ratios r15.pam | awk 'function abs(v) { return v < 0 ? -v : v }
+	    { if (abs(($1 - $2) - 0.12) > 0.05 || abs(($3 - $2) - 0.08) > 0.05) n++ }
+	    END { exit !(n >= 4) }'
+	# same cells and labels: only the colours move
+	pamchannel 3 <r0.pam >r0.label
+	pamchannel 3 <r15.pam >r15.label
+	cmp r0.label r15.label
+	! cmp -s r0.pam r15.pam
+	run --separate-stderr make-background -r 0.3 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"red-cell spread"* ]]
+}
