@@ -54,6 +54,7 @@
 #define GRID 160                /* spacing of the plasma's colour field */
 #define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
 #define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
+#define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -87,14 +88,15 @@ struct cmdline {
 	double specks;          /* most stain specks per 10,000 plasma px */
 	double ghosts;          /* most ghost cells per red cell */
 	double spread;          /* s.d. of each channel's red-cell ratio */
+	double cell_spread;     /* s.d. of each cell's own departure */
 	const char *input;
 };
 
 static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread] [-u]\n"
-	"       [file]",
+	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
+	"       [-e spread] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -117,6 +119,10 @@ static const struct cli_info info = {
 	"                        cell, labelled plasma (default 0.25; 0: none)\n"
 	"  -r, --rbc-spread SD   s.d. of each channel of the red cells' colour\n"
 	"                        over the plasma, on its own (default 0.025)\n"
+	"  -e, --cell-spread SD  each red cell departs from its background's\n"
+	"                        stain by a shade and a gain per channel of\n"
+	"                        s.d. SD, healthy and infected alike\n"
+	"                        (default 0: a gain of s.d. 0.03 alone)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -156,6 +162,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "specks", required_argument, NULL, 'd' },
 		{ "ghosts", required_argument, NULL, 'g' },
 		{ "rbc-spread", required_argument, NULL, 'r' },
+		{ "cell-spread", required_argument, NULL, 'e' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -174,7 +181,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->specks = 8;
 	cmd->ghosts = 0.25;
 	cmd->spread = 0.025;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:", opts,
+	cmd->cell_spread = 0;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -220,6 +228,10 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'r':
 			cmd->spread = xstrtod(optarg, 0, 0.2, "red-cell spread");
+			break;
+		case 'e':
+			cmd->cell_spread = xstrtod(optarg, 0, 0.3,
+			    "cell spread");
 			break;
 		default:
 			cli_common(c);
@@ -475,7 +487,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
     long *nspecks, long *nghosts, double *ratio, double stain[6])
 {
-	struct rng r;
+	struct rng r, rt;
 	struct pool pool[2];
 	struct paste_patch patch;
 	const long target = (long)(cmd->coverage * bg->width * bg->height);
@@ -500,15 +512,27 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	memcpy(stain, plasma, sizeof plasma);
 	memcpy(stain + 3, rbc, sizeof rbc);
 	make_plasma(bg, &r, plasma);
+	/* -e: the cells' own tints come from a stream of their own, so the
+	 * cells and their places are those of a background without them */
+	rng_split(&r, &rt, TINT_STREAM);
 	while (covered < target && misses < MAX_MISSES) {
 		struct pool *pl = &pool[rng_uniform(&r) < *ratio];
 		uint32_t si = pool_draw(pl, &r);
 		const struct sample *s = pl->s[si];
 		float gain[3];
+		double shade = 1;
 		int ch, t, x0 = 0, y0 = 0, inside = 0, cov = 0;
 
+		/* -e: the cell's own shade and tint, drawn for every cell
+		 * whatever its class, so that a cell's colour over the plasma
+		 * tells nothing of the class */
+		if (cmd->cell_spread > 0)
+			shade += cmd->cell_spread * rng_normal(&rt);
 		for (ch = 0; ch < 3; ch++) {
 			double g = 1 + 0.03 * rng_normal(&r);
+			if (cmd->cell_spread > 0)
+				g *= shade * (1 + cmd->cell_spread *
+				    rng_normal(&rt));
 			if (!cmd->own_colour)
 				g *= rbc[ch] / pl->median[si][ch];
 			gain[ch] = (float)(g < 0.4 ? 0.4 : g > 2.5 ? 2.5 : g);

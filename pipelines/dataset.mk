@@ -24,6 +24,10 @@
 #                        platelets in their boxes carry the partial
 #                        labels White cell and Platelet (share/models/README.md has
 #                        what it did); 0 gives synthetic tiles alone
+#   CELL_SPREAD=0        make-background -e for the training split: each
+#                        red cell's own departure from its background's
+#                        stain (s.d.; 0: the small per-channel gain
+#                        alone); validation and test keep 0
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -51,6 +55,7 @@ SIZE    ?= default
 DATASET ?= dataset
 SAMPLES ?=
 REAL_SHARE ?= 0.2
+CELL_SPREAD ?= 0
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -112,7 +117,8 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 # Arguments of each stage.  Backgrounds and tiles of split S get the seed
 # SEED followed by S's digit, so that the splits draw unrelated streams.
 ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
-    -W $(DS_BGSIDE) -H $(DS_BGSIDE)
+    -W $(DS_BGSIDE) -H $(DS_BGSIDE)$(if $(filter train,$(1)),$(if \
+    $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)

@@ -211,3 +211,34 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"red-cell spread"* ]]
 }
+
+@test "make-background: -e gives each red cell its own shade and tint; 0 is the default's bytes" {
+	MEAN="$FIXTURES/make-background/classmean.pl"
+	make-background -n 3 -W 200 -H 200 -d 0 -g 0 rbc.pam >e.pam
+	make-background -n 3 -W 200 -H 200 -d 0 -g 0 -e 0 rbc.pam >e0.pam
+	cmp e.pam e0.pam
+	make-background -n 3 -W 200 -H 200 -d 0 -g 0 -e 0.15 rbc.pam >e15.pam
+	! cmp -s e.pam e15.pam
+	# the cells' colours spread within each background: the s.d. over
+	# the red-cell pixels of the green channel, per background
+	plain() {
+		pamchannel -tupletype GRAYSCALE "$1" <"$2" | pamtopnm |
+		    pnmtoplainpnm | tail -n +4 | tr -s ' ' '\n' | grep .
+	}
+	sd() {
+		pamsplit "$1" "$1.%d" 2>/dev/null
+		for f in "$1".[0-9]*; do
+			paste -d' ' <(plain 1 "$f") <(plain 3 "$f") | awk '
+			$2 == 8 || $2 == 9 { s += $1; q += $1 * $1; k++ }
+			END { m = s / k; printf "%.1f\n", sqrt(q / k - m * m) }'
+		done
+	}
+	paste -d' ' <(sd e.pam) <(sd e15.pam) | awk '{ if ($2 < $1 + 3) exit 1 }'
+	# the cells, their places and labels are the same
+	pamchannel 3 <e.pam >e.label
+	pamchannel 3 <e15.pam >e15.label
+	cmp e.label e15.label
+	run --separate-stderr make-background -e 0.5 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"cell spread"* ]]
+}
