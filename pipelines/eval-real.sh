@@ -5,7 +5,8 @@
 # test split.
 #
 # usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]
-#            [-d dataset-dir] [-k keep-dir] [-n count] [-t] [-R] MODEL
+#            [-d dataset-dir] [-k keep-dir] [-n count] [-S split] [-t] [-R]
+#            MODEL
 #
 #   -j N     unet-infer threads (default 2)
 #   -t       unet-infer --tta: every window averaged over its 8 flips and
@@ -25,6 +26,11 @@
 #            bbbc041/, synthetic/, and figures.txt (standard output)
 #   -n N     only the first N of each part's items (smears, cells,
 #            BBBC041 images, synthetic tiles), for quick tests
+#   -S SPLIT test (default) or val.  With val, parts 3 to 5 score the
+#            validation split's samples and tiles (samples.val.pam,
+#            val.pam) and parts 1 and 2, the held-out sets, are skipped:
+#            the figures that may choose between recipes or runs without
+#            any held-out image taking part.
 #
 # Standard output: one line per figure, "eval: NAME VALUE".  Shares are
 # fractions in [0, 1] with 3 decimals, "nan" where nothing is there to
@@ -133,12 +139,14 @@ keep=
 limit=
 tta=
 vote=1
+split=test
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$@"; exit 1; }
 usage() {
 	echo "usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]" \
-	    "[-d dataset-dir] [-k keep-dir] [-n count] [-t] [-R] MODEL" >&2
+	    "[-d dataset-dir] [-k keep-dir] [-n count] [-S split] [-t] [-R]" \
+	    "MODEL" >&2
 	exit 1
 }
 posint() {
@@ -147,13 +155,17 @@ posint() {
 	esac
 }
 
-while getopts ':j:s:d:k:n:tR' opt; do
+while getopts ':j:s:d:k:n:S:tR' opt; do
 	case $opt in
 	j) posint j "$OPTARG"; threads=$OPTARG ;;
 	s) sources=$OPTARG ;;
 	d) dataset=$OPTARG ;;
 	k) keep=$OPTARG ;;
 	n) posint n "$OPTARG"; limit=$OPTARG ;;
+	S) case $OPTARG in
+	   test | val) split=$OPTARG ;;
+	   *) die "-S $OPTARG: expected test or val" ;;
+	   esac ;;
 	t) tta=-t ;;
 	R) vote= ;;
 	*) usage ;;
@@ -317,7 +329,9 @@ ran=0
 # --- 1. BCCD held-out smears -------------------------------------------------
 bccd=$share/eval/bccd
 bccd_scale=0.36
-if ! ls "$bccd"/Annotations/*.xml >/dev/null 2>&1; then
+if [ "$split" != test ]; then
+	say "BCCD: held out, not scored with -S $split"
+elif ! ls "$bccd"/Annotations/*.xml >/dev/null 2>&1; then
 	say "BCCD: $bccd/Annotations: no held-out smears, skipped"
 else
 	d=$tmp/bccd
@@ -445,7 +459,9 @@ fi
 
 # --- 2. BBBC041Seg -----------------------------------------------------------
 bbbc=$sources/eval_bbbc041seg
-if ! ls "$bbbc"/images/*.png >/dev/null 2>&1; then
+if [ "$split" != test ]; then
+	say "BBBC041Seg: held out, not scored with -S $split"
+elif ! ls "$bbbc"/images/*.png >/dev/null 2>&1; then
 	say "BBBC041Seg: $bbbc/images: no images, skipped"
 else
 	d=$tmp/bbbc041
@@ -479,7 +495,7 @@ else
 fi
 
 # --- the test split's samples: metadata, one line each -----------------------
-samples=$dataset/samples.test.pam
+samples=$dataset/samples.$split.pam
 if [ -f "$samples" ]; then
 	# "INDEX CLASS SOURCE ID SCALE" (from 1, spaces in classes as _);
 	# the keys are "#key: value" header comments (crop-cells(1))
@@ -651,7 +667,8 @@ else
 fi
 
 # --- 5. the synthetic test split ---------------------------------------------
-tiles=$dataset/test.pam
+tiles=$dataset/$split.pam
+tiles_name=$tiles
 if [ ! -f "$tiles" ]; then
 	say "synthetic: $tiles: missing (make $tiles), skipped"
 else
@@ -662,7 +679,7 @@ else
 		ls "$d"/split/t*.pam | head_n | xargs cat >"$d/tiles.pam"
 		tiles=$d/tiles.pam
 	fi
-	say "synthetic: segmenting $(pamfile -count "$tiles" | sed 's/.*:[[:space:]]*//') of $dataset/test.pam"
+	say "synthetic: segmenting $(pamfile -count "$tiles" | sed 's/.*:[[:space:]]*//') of $tiles_name"
 	infer "$tiles" "$d/pred.pgm"
 	seg-eval "$tiles" "$d/pred.pgm" >"$d/report.yaml"
 	awk '

@@ -16,6 +16,9 @@
 #                        eight times the inference time)
 #   EVAL_RAW=            1: score the network's own class maps, without
 #                        cell-vote (eval-real.sh -R)
+#   EVAL_SPLIT=test      val: the validation split's cells and tiles
+#                        alone, the held-out sets skipped (eval-real.sh
+#                        -S val): figures that may choose between runs
 #   EVAL_KEEP=           a directory to keep the class maps and the
 #                        per-box / per-cell tables in (eval-real.sh -k)
 #   DATASET, SEED, SIZE  as for make dataset (pipelines/dataset.mk)
@@ -29,13 +32,16 @@ EVAL_THREADS ?= 2
 EVAL_KEEP    ?=
 EVAL_TTA     ?=
 EVAL_RAW     ?=
+EVAL_SPLIT   ?= test
 # dataset.mk's default, in case this file is read before it
 DATASET      ?= dataset
 
 .PHONY: eval-real
 
-eval-real: $(PROGRAMS) $(DATASET)/samples.test.pam $(DATASET)/test.pam
+eval-real: $(PROGRAMS) $(DATASET)/samples.$(EVAL_SPLIT).pam \
+    $(DATASET)/$(EVAL_SPLIT).pam
 	@sh $(SRCDIR)/pipelines/eval-real.sh -j '$(EVAL_THREADS)' \
-	    -s '$(SOURCES)' -d '$(DATASET)' $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
+	    -s '$(SOURCES)' -d '$(DATASET)' -S '$(EVAL_SPLIT)' \
+	    $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
 	    $(if $(filter 1,$(EVAL_TTA)),-t) $(if $(filter 1,$(EVAL_RAW)),-R) \
 	    '$(MODEL)'

@@ -37,7 +37,8 @@ setup_file() {
 		    "nih/Uninfected/$h nih/C100P61ThinF Healthy_RBC" >"$t/l3"
 		{ pngtopam "$B/nih_malaria_cell_images/Parasitized/$p.png"
 		  pngtopam "$B/nih_malaria_cell_images/Uninfected/$h.png"; } |
-		    crop-cells -q -M black -S nih -s 0.29 -l "$t/l3"
+		    crop-cells -q -M black -S nih -s 0.29 -l "$t/l3" |
+		    tee "$t/nih.pam"
 	} >"$t/ds/samples.test.pam"
 	cp "$U/val.pam" "$t/ds/test.pam"
 
@@ -169,6 +170,28 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	[[ "$output" != *"bbbc041_"* && "$output" != *"crops_"* ]]
 	[[ "$output" != *"nih_"* && "$output" != *"synthetic_"* ]]
 	[ "$(grep -c 'skipped$' <<<"$stderr")" -eq 4 ]
+}
+
+@test "eval-real: -S val scores the validation split alone, never the held-out sets" {
+	t=$BATS_FILE_TMPDIR
+	mkdir -p "$t/dsv"
+	# the validation split: the test split's NIH cells alone, so the
+	# counts tell which split was read
+	cp "$t/nih.pam" "$t/dsv/samples.val.pam"
+	cp "$U/val.pam" "$t/dsv/val.pam"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 2 -S val \
+	    -s "$t/src" -d "$t/dsv" "$t/m.st"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"bccd_"* && "$output" != *"bbbc041_"* ]]
+	[[ "$output" != *"crops_"* ]]
+	[[ "$stderr" == *"samples.val.pam: no pbc or zxaoyou white cell"* ]]
+	[[ "$output" == *"eval: nih_n 2"* ]]
+	[[ "$output" == *"eval: synthetic_tiles 2"* ]]
+	[[ "$stderr" == *"BCCD: held out, not scored with -S val"* ]]
+	[[ "$stderr" == *"BBBC041Seg: held out, not scored with -S val"* ]]
+	[[ "$stderr" == *"$t/dsv/val.pam"* ]]
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -S train "$t/m.st"
+	assert_fails_cleanly "eval-real.sh: -S train: expected test or val"
 }
 
 @test "eval-real: -t segments with --tta, the same figures measured" {
