@@ -13,7 +13,7 @@
 #            quarter turns (8 times the inference time)
 #   -R       score the network's raw class maps; by default every class
 #            map goes through cell-vote(1) first (one class per white
-#            cell and per platelet), as smear-segment gives them to users
+#            cell, platelet and red cell), as smear-segment gives them
 #            (BBBC041Seg too: there the vote's specks, small blobs of
 #            red-cell pixels in the plasma, become background)
 #   -s DIR   the external sources (default ../shared/data/sources beside

@@ -46,8 +46,9 @@ that opens from disk).
   -j, --threads N       CPU threads (default: all processors)
   -t, --tta             unet-infer --tta: 8 symmetries per window
   -V, --no-vote         keep the network's pixel classes: no cell-vote
-                        (which gives each white cell and platelet one
-                        class, and makes red-cell specks background)
+                        (which gives each white cell, platelet and red
+                        cell one class, and makes red-cell specks
+                        background)
   -q, --quiet           no progress on standard error
   -h, --help            this help
       --version         print the version

@@ -39,7 +39,7 @@ setup() {
 	set -- $(hist "$T/m.pgm" | tr ':' ' ')
 	[ "$1 $3 $5" = "0 3 4" ]
 	[ "$(hist "$T/v.pgm")" = "0:$2 3:$(($4 + $6)) " ]
-	[ "$stderr" = "cell-vote: 1 image: 1 objects, 0 specks, $6 of 12000 pixels changed class" ]
+	[ "$stderr" = "cell-vote: 1 image: 1 objects, 0 red cells, 0 specks, $6 of 12000 pixels changed class" ]
 }
 
 @test "cell-vote: specks of red-cell pixels go to background; cut, large and mixed blobs stay" {
@@ -64,7 +64,8 @@ setup() {
 	# exactly the two specks' pixels changed, to background
 	speck8=$(pamtopnm -plain <"$T/m.pgm" | tr -s ' \n' '\n\n' | awk 'NR > 4 && $1 == 8' | wc -l)
 	speck9=$(mkmap 120 100 <<<"9 30 30 5" | tr -s ' \n' '\n\n' | awk 'NR > 4 && $1 == 9' | wc -l)
-	[ "$(cat "$T/err")" = "cell-vote: 1 image: 1 objects, 2 specks, $((speck8 + speck9)) of 12000 pixels changed class" ]
+	# the three red blobs left are red cells, healthy already
+	[ "$(cat "$T/err")" = "cell-vote: 1 image: 1 objects, 3 red cells, 2 specks, $((speck8 + speck9)) of 12000 pixels changed class" ]
 	# -s 0 keeps them; -s 50 keeps those of 50 px and more (both are)
 	cell-vote -q -s 0 "$T/m.pgm" | cmp - <(pamtopnm <"$T/m.pgm")
 	cell-vote -q -s 50 "$T/m.pgm" | cmp - <(pamtopnm <"$T/m.pgm")
@@ -120,7 +121,7 @@ setup() {
 	[ "$(at "$T/r0.pgm" 90 50)" = 3 ]
 }
 
-@test "cell-vote: red cells larger than a speck, background and ignored pixels never change" {
+@test "cell-vote: with -i 0, red cells larger than a speck, background and ignored pixels never change" {
 	mkmap 120 100 >"$T/m.pgm" <<-EOF
 	9 30 30 20
 	8 38 30 6
@@ -128,8 +129,51 @@ setup() {
 	255 90 70 5
 	3 60 60 8
 	EOF
-	cell-vote -q "$T/m.pgm" >"$T/v.pgm"
+	cell-vote -q -i 0 "$T/m.pgm" >"$T/v.pgm"
 	cmp "$T/v.pgm" <(pamtopnm <"$T/m.pgm")
+	cell-vote -i 0 "$T/m.pgm" 2>&1 >/dev/null | grep -q "objects, 0 specks"
+}
+
+@test "cell-vote: each red cell is wholly infected from 0.15 of its pixels (-i), else healthy" {
+	# three apart red cells of radius 19 (1,129 px) with an infected
+	# spot: 0.25 (radius 9.5), 0.10 (radius 6), 0.64 (radius 15.2) of
+	# the cell
+	mkmap 200 80 >"$T/m.pgm" <<-EOF
+	9 30 40 19
+	8 30 40 9.5
+	9 100 40 19
+	8 100 40 6
+	9 170 40 19
+	8 170 40 15.2
+	EOF
+	cell-vote "$T/m.pgm" >"$T/v.pgm" 2>"$T/err"
+	grep -q "objects, 3 red cells, 0 specks" "$T/err"
+	[ "$(at "$T/v.pgm" 30 40)" = 8 ] && [ "$(at "$T/v.pgm" 45 40)" = 8 ]
+	[ "$(at "$T/v.pgm" 100 40)" = 9 ] && [ "$(at "$T/v.pgm" 115 40)" = 9 ]
+	[ "$(at "$T/v.pgm" 170 40)" = 8 ] && [ "$(at "$T/v.pgm" 185 40)" = 8 ]
+	# no pixel changes but between the two red classes
+	[ "$(hist "$T/v.pgm" | sed 's/ 8:[0-9]* 9:[0-9]*//')" = "$(hist "$T/m.pgm" | sed 's/ 8:[0-9]* 9:[0-9]*//')" ]
+	# -i 0.5: a majority; -i 0.05: the 0.10 spot is enough
+	cell-vote -q -i 0.5 "$T/m.pgm" >"$T/h.pgm"
+	[ "$(at "$T/h.pgm" 45 40)" = 9 ] && [ "$(at "$T/h.pgm" 185 40)" = 8 ]
+	cell-vote -q -i 0.05 "$T/m.pgm" >"$T/l.pgm"
+	[ "$(at "$T/l.pgm" 115 40)" = 8 ]
+}
+
+@test "cell-vote: touching red cells vote apart" {
+	# two red cells of radius 19 whose discs overlap by 6 px: the left
+	# one with an infected spot of a fifth of it, the right one healthy
+	mkmap 120 80 >"$T/m.pgm" <<-EOF
+	9 40 40 19
+	9 72 40 19
+	8 34 40 9
+	EOF
+	cell-vote -q "$T/m.pgm" >"$T/v.pgm"
+	[ "$(at "$T/v.pgm" 25 40)" = 8 ]
+	[ "$(at "$T/v.pgm" 80 40)" = 9 ]
+	# voting whole (-r 0), the spot is an eighth of the pair: healthy
+	cell-vote -q -r 0 "$T/m.pgm" >"$T/w.pgm"
+	[ "$(at "$T/w.pgm" 25 40)" = 9 ]
 }
 
 @test "cell-vote: every image of a stream, and the label plane of RGB_LABEL tiles" {
