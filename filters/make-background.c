@@ -89,6 +89,7 @@ struct cmdline {
 	double ghosts;          /* most ghost cells per red cell */
 	double spread;          /* s.d. of each channel's red-cell ratio */
 	double cell_spread;     /* s.d. of each cell's own departure */
+	double feather;         /* soft edge of the red cells' image, px */
 	const char *input;
 };
 
@@ -96,7 +97,7 @@ static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
 	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
-	"       [-e spread] [-u] [file]",
+	"       [-e spread] [-f px] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -123,6 +124,9 @@ static const struct cli_info info = {
 	"                        stain by a shade and a gain per channel of\n"
 	"                        s.d. SD, healthy and infected alike\n"
 	"                        (default 0: a gain of s.d. 0.03 alone)\n"
+	"  -f, --feather PX      the soft edge of the red cells' image, in\n"
+	"                        pixels (default 2); the labels stay where a\n"
+	"                        soft edge of 2 puts them\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -163,6 +167,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "ghosts", required_argument, NULL, 'g' },
 		{ "rbc-spread", required_argument, NULL, 'r' },
 		{ "cell-spread", required_argument, NULL, 'e' },
+		{ "feather", required_argument, NULL, 'f' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,7 +187,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->ghosts = 0.25;
 	cmd->spread = 0.025;
 	cmd->cell_spread = 0;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:", opts,
+	cmd->feather = FEATHER;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:", opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -232,6 +238,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'e':
 			cmd->cell_spread = xstrtod(optarg, 0, 0.3,
 			    "cell spread");
+			break;
+		case 'f':
+			cmd->feather = xstrtod(optarg, 0, 4, "feather");
 			break;
 		default:
 			cli_common(c);
@@ -537,8 +546,8 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 				g *= rbc[ch] / pl->median[si][ch];
 			gain[ch] = (float)(g < 0.4 ? 0.4 : g > 2.5 ? 2.5 : g);
 		}
-		paste_transform(&patch, &s->im, rng_uniform(&r) * 2 * PI,
-		    (int)rng_below(&r, 2), gain, FEATHER);
+		paste_transform_edge(&patch, &s->im, rng_uniform(&r) * 2 * PI,
+		    (int)rng_below(&r, 2), gain, cmd->feather, FEATHER);
 		for (t = 0; t < PLACE_TRIES && patch.area > 0; t++) {
 			x0 = (int)rng_below(&r, bg->width) - patch.w / 2;
 			y0 = (int)rng_below(&r, bg->height) - patch.h / 2;

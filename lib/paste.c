@@ -23,6 +23,7 @@ patch_reserve(struct paste_patch *p, size_t npix)
 	p->rgb = xrealloc(p->rgb, npix * 3);
 	p->mask = xrealloc(p->mask, npix);
 	p->alpha = xrealloc(p->alpha, npix);
+	p->label = xrealloc(p->label, npix);
 	p->cap = npix;
 }
 
@@ -135,13 +136,30 @@ crop_to_mask(struct paste_patch *p, int w, int h)
 	p->h = bh;
 }
 
-/* Image alpha from the mask: a chamfer (3-4) distance d to the nearest
- * pixel outside the cell, in thirds of a pixel and capped at 255; alpha
- * is (d - 1/2) / FEATHER in pixels, so the outermost ring of the cell
+/* The weight, 0..255, of a cell pixel at chamfer distance D (thirds of
+ * a pixel) from the outside for a soft edge of FEATHER pixels: (d - 1/2)
+ * / FEATHER, full FEATHER + 1/2 pixels inside. */
+static unsigned char
+edge_weight(int d, double feather)
+{
+	double a;
+
+	if (d == 0)
+		return 0;
+	if (feather <= 0)
+		return 255;
+	a = (d / 3.0 - 0.5) / feather;
+	return a >= 1 ? 255 : (unsigned char)(a * 255 + 0.5);
+}
+
+/* Image alpha and label from the mask: a chamfer (3-4) distance d to the
+ * nearest pixel outside the cell, in thirds of a pixel and capped at 255;
+ * alpha is edge_weight(d, FEATHER), so the outermost ring of the cell
  * (whose colour a rescaled sample often mixed with its surroundings) is
- * mostly background and alpha is full FEATHER + 1/2 pixels inside. */
+ * mostly background, and the label is set where edge_weight(d,
+ * LABEL_FEATHER) is at least one half. */
 static void
-feather_alpha(struct paste_patch *p, double feather)
+feather_alpha(struct paste_patch *p, double feather, double label_feather)
 {
 	const int w = p->w, h = p->h;
 	unsigned char *d = p->alpha;
@@ -151,9 +169,9 @@ feather_alpha(struct paste_patch *p, double feather)
 #define AT(xx, yy) (((xx) < 0 || (yy) < 0 || (xx) >= w || (yy) >= h) ? 0 : \
 	d[(size_t)(yy) * w + (xx)])
 #define MINTO(v, e) do { int e_ = (e); if (e_ < (v)) (v) = e_; } while (0)
-	if (feather <= 0) {
+	if (feather <= 0 && label_feather <= 0) {
 		for (i = 0; i < n; i++)
-			d[i] = p->mask[i] ? 255 : 0;
+			d[i] = p->label[i] = p->mask[i] ? 255 : 0;
 		return;
 	}
 	for (y = 0; y < h; y++)
@@ -183,14 +201,22 @@ feather_alpha(struct paste_patch *p, double feather)
 #undef AT
 #undef MINTO
 	for (i = 0; i < n; i++) {
-		double a = d[i] == 0 ? 0 : (d[i] / 3.0 - 0.5) / feather;
-		d[i] = a >= 1 ? 255 : (unsigned char)(a * 255 + 0.5);
+		p->label[i] = edge_weight(d[i], label_feather) >= 128;
+		d[i] = edge_weight(d[i], feather);
 	}
 }
 
 void
 paste_transform(struct paste_patch *p, const struct img *src, double angle,
     int flip, const float gain[3], double feather)
+{
+	paste_transform_edge(p, src, angle, flip, gain, feather, feather);
+}
+
+void
+paste_transform_edge(struct paste_patch *p, const struct img *src,
+    double angle, int flip, const float gain[3], double feather,
+    double label_feather)
 {
 	const double c = fabs(cos(angle)), s = fabs(sin(angle));
 	int w, h;
@@ -204,7 +230,7 @@ paste_transform(struct paste_patch *p, const struct img *src, double angle,
 	resample(p, src, w, h, angle, flip, gain);
 	crop_to_mask(p, w, h);
 	if (p->area > 0)
-		feather_alpha(p, feather);
+		feather_alpha(p, feather, label_feather);
 }
 
 int
@@ -254,7 +280,7 @@ paste_apply(struct img *dst, const struct paste_patch *p, int x0, int y0,
 			for (ch = 0; ch < 3; ch++)
 				q[ch] = (unsigned char)((a * p->rgb[si * 3 + ch] +
 				    (255 - a) * q[ch] + 127) / 255);
-			if (a < 128)
+			if (!p->label[si])
 				continue;
 			q[3] = (unsigned char)cls;
 			if (owner != NULL)
@@ -269,5 +295,6 @@ paste_free(struct paste_patch *p)
 	free(p->rgb);
 	free(p->mask);
 	free(p->alpha);
+	free(p->label);
 	memset(p, 0, sizeof *p);
 }

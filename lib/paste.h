@@ -36,6 +36,7 @@ struct paste_patch {
 	unsigned char *rgb;     /* h * w * 3 */
 	unsigned char *mask;    /* h * w, 0 or 1 */
 	unsigned char *alpha;   /* h * w, 0..255, 0 where mask is 0 */
+	unsigned char *label;   /* h * w, 0 or 1: where the label goes */
 	int area;               /* pixels with mask set */
 	size_t cap;             /* pixels allocated */
 };
@@ -49,6 +50,15 @@ struct paste_patch {
 void paste_transform(struct paste_patch *p, const struct img *src,
     double angle, int flip, const float gain[3], double feather);
 
+/* The same with the image's soft edge (FEATHER) and the label's
+ * (LABEL_FEATHER) apart: the label is set where a soft edge of
+ * LABEL_FEATHER would weigh the cell at least one half.  A narrower image
+ * edge keeps what lies at a cell's rim, a parasite say, visible, with the
+ * label where paste_transform puts it for LABEL_FEATHER. */
+void paste_transform_edge(struct paste_patch *p, const struct img *src,
+    double angle, int flip, const float gain[3], double feather,
+    double label_feather);
+
 /* Count the cell pixels of P placed with its top-left corner at (X0, Y0)
  * on a W x H canvas: return how many fall inside the canvas and, in
  * *COVERED, how many of those land on a pixel where COVER[(y * W + x) *
@@ -58,7 +68,8 @@ int paste_count(const struct paste_patch *p, int x0, int y0, int w, int h,
 
 /* Paste P onto DST (IMG_LABEL) with its top-left corner at (X0, Y0); parts
  * outside DST are cut off.  The image is blended by alpha under the mask,
- * and the label plane becomes CLS where alpha >= 128.  If OWNER is not
+ * and the label plane becomes CLS where the patch's label is set (alpha >=
+ * 128 after paste_transform).  If OWNER is not
  * NULL (DST's width * height bytes), it becomes ID where the label does. */
 void paste_apply(struct img *dst, const struct paste_patch *p, int x0,
     int y0, int cls, unsigned char *owner, unsigned char id);

@@ -28,6 +28,9 @@
 #                        red cell's own departure from its background's
 #                        stain (s.d.; 0: the small per-channel gain
 #                        alone); validation and test keep 0
+#   RBC_FEATHER=2        make-background -f for the training split: the
+#                        soft edge of the red cells' image, in pixels
+#                        (the labels stay where 2 puts them)
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -56,6 +59,7 @@ DATASET ?= dataset
 SAMPLES ?=
 REAL_SHARE ?= 0.2
 CELL_SPREAD ?= 0
+RBC_FEATHER ?= 2
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -118,7 +122,8 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 # SEED followed by S's digit, so that the splits draw unrelated streams.
 ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     -W $(DS_BGSIDE) -H $(DS_BGSIDE)$(if $(filter train,$(1)),$(if \
-    $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD)))
+    $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD))$(if \
+    $(filter-out 2,$(RBC_FEATHER)), -f $(RBC_FEATHER)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)

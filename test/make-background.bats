@@ -242,3 +242,24 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"cell spread"* ]]
 }
+
+@test "make-background: -f narrows the red cells' soft edge; the labels stay" {
+	MEAN="$FIXTURES/make-background/classmean.pl"
+	make-background -n 2 -W 200 -H 200 -d 0 -g 0 rbc.pam >f2.pam
+	make-background -n 2 -W 200 -H 200 -d 0 -g 0 -f 2 rbc.pam >f2b.pam
+	cmp f2.pam f2b.pam
+	make-background -n 2 -W 200 -H 200 -d 0 -g 0 -f 0.5 rbc.pam >f05.pam
+	! cmp -s f2.pam f05.pam
+	# the same labels, so the cells' pixels and places are the same
+	pamchannel 3 <f2.pam >f2.label
+	pamchannel 3 <f05.pam >f05.label
+	cmp f2.label f05.label
+	# the pixels just outside the labels (the soft rim) are darker, more
+	# cell, with the narrower edge: the mean green of plasma-labelled
+	# pixels falls
+	paste -d' ' <(perl "$MEAN" 0 f2.pam) <(perl "$MEAN" 0 f05.pam) |
+	    awk '{ if ($5 >= $2) exit 1 }'
+	run --separate-stderr make-background -f 5 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"feather"* ]]
+}

@@ -91,11 +91,51 @@ test_label_where_the_cell_shows(double feather)
 	img_free(&c);
 }
 
+/* paste_transform_edge: a narrower image edge makes the rim darker (more
+ * cell) and leaves the label where the label's feather puts it; equal
+ * feathers are paste_transform. */
+static void
+test_image_edge_apart_from_label(void)
+{
+	struct img s = { 0 }, c2 = { 0 }, c1 = { 0 }, ce = { 0 };
+	struct paste_patch p = { 0 };
+	const float gain[3] = { 1, 1, 1 };
+	int i, same_label = 1, darker = 0, lighter = 0;
+
+	disc_sample(&s, 40, 15);
+	plain_canvas(&c2, 64);
+	plain_canvas(&c1, 64);
+	plain_canvas(&ce, 64);
+	paste_transform(&p, &s, 0.3, 0, gain, 2);
+	paste_apply(&c2, &p, 10, 10, 9, NULL, 0);
+	paste_transform_edge(&p, &s, 0.3, 0, gain, 1, 2);
+	paste_apply(&c1, &p, 10, 10, 9, NULL, 0);
+	paste_transform_edge(&p, &s, 0.3, 0, gain, 2, 2);
+	paste_apply(&ce, &p, 10, 10, 9, NULL, 0);
+	for (i = 0; i < 64 * 64; i++) {
+		if (c1.data[i * 4 + 3] != c2.data[i * 4 + 3])
+			same_label = 0;
+		darker += c1.data[i * 4] < c2.data[i * 4];
+		lighter += c1.data[i * 4] > c2.data[i * 4];
+	}
+	tap_ok(same_label && darker > 40 && lighter == 0,
+	    "image edge 1, label edge 2: the same label, %d rim pixels more "
+	    "cell, %d less", darker, lighter);
+	tap_ok(memcmp(ce.data, c2.data, (size_t)64 * 64 * 4) == 0,
+	    "paste_transform_edge with equal feathers is paste_transform");
+	paste_free(&p);
+	img_free(&s);
+	img_free(&c2);
+	img_free(&c1);
+	img_free(&ce);
+}
+
 int
 main(void)
 {
 	setprogname("test_paste");
 	test_label_where_the_cell_shows(2);
 	test_label_where_the_cell_shows(0);
+	test_image_edge_apart_from_label();
 	return tap_done();
 }
