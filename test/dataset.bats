@@ -76,6 +76,23 @@ ds() {
 	! cmp -s "$BATS_FILE_TMPDIR/a/train.pam" "$BATS_TEST_TMPDIR/c/train.pam"
 }
 
+@test "dataset: CELL_SPREAD, RBC_FEATHER and INFECTED_MIX reach the training backgrounds alone" {
+	cp -a "$BATS_FILE_TMPDIR/a" "$BATS_TEST_TMPDIR/e"
+	run ds dataset DATASET="$BATS_TEST_TMPDIR/e" CELL_SPREAD=0.05 \
+	    RBC_FEATHER=1 INFECTED_MIX=0.5-1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"make-background "*" -e 0.05 -f 1 -m 0.5-1 "*"samples.train.pam"* ]]
+	[[ "$output" != *"bg.val.pam.tmp"* && "$output" != *"bg.test.pam.tmp"* ]]
+	for f in bg.val.pam val.pam test.pam; do
+		cmp "$BATS_FILE_TMPDIR/a/$f" "$BATS_TEST_TMPDIR/e/$f"
+	done
+	! cmp -s "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
+	# back to the defaults: the same bytes as before
+	run ds dataset DATASET="$BATS_TEST_TMPDIR/e"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
+}
+
 @test "dataset: dataset-stats and contact-sheet" {
 	run ds dataset-stats DATASET="$BATS_FILE_TMPDIR/a"
 	[ "$status" -eq 0 ]
