@@ -332,6 +332,23 @@ drop_specks(unsigned char *map, int w, int h, const struct setup *s,
 	return changed;
 }
 
+/* Give every pixel of MAP (NPIX) in cell LAB[i] > 0 the class
+ * WINNER[LAB[i]]; returns the pixels whose class changed. */
+static long
+paint_cells(unsigned char *map, const int *lab, size_t npix,
+    const unsigned char *winner)
+{
+	size_t i;
+	long changed = 0;
+
+	for (i = 0; i < npix; i++)
+		if (lab[i] && map[i] != winner[lab[i]]) {
+			map[i] = winner[lab[i]];
+			changed++;
+		}
+	return changed;
+}
+
 /* Vote in the class map MAP (W x H) by the groups of S, cell by cell;
  * returns the pixels whose class changed, and adds the objects (before
  * the split) to *NOBJ. */
@@ -341,7 +358,7 @@ vote(unsigned char *map, int w, int h, const struct setup *s, long *nobj)
 	size_t npix = (size_t)w * h, i;
 	unsigned char *m = xmalloc(npix);
 	int *lab = xmalloc_array(npix, sizeof *lab);
-	long *cnt, *gcnt, changed = 0;
+	long *cnt, *gcnt, changed;
 	unsigned char *winner;
 	int n, l, c, g, best, bestg;
 
@@ -372,11 +389,7 @@ vote(unsigned char *map, int w, int h, const struct setup *s, long *nobj)
 				best = c;
 		winner[l] = (unsigned char)best;
 	}
-	for (i = 0; i < npix; i++)
-		if (lab[i] && map[i] != winner[lab[i]]) {
-			map[i] = winner[lab[i]];
-			changed++;
-		}
+	changed = paint_cells(map, lab, npix, winner);
 	free(winner);
 	free(gcnt);
 	free(cnt);
@@ -398,7 +411,7 @@ vote_red(unsigned char *map, int w, int h, const struct setup *s,
 	size_t npix = (size_t)w * h, i;
 	unsigned char *m, *winner;
 	int *lab, n, l;
-	long *inf, *all, changed = 0;
+	long *inf, *all, changed;
 
 	if (s->infected <= 0)
 		return 0;
@@ -417,15 +430,11 @@ vote_red(unsigned char *map, int w, int h, const struct setup *s,
 			inf[lab[i]] += map[i] == s->cls_infected;
 		}
 	for (l = 1; l <= n; l++) {
-		*ncell += all[l] > 0;
+		*ncell += all[l] > 0;   /* split_cells leaves labels unused */
 		winner[l] = (unsigned char)((double)inf[l] >= s->infected *
 		    (double)all[l] ? s->cls_infected : s->cls_healthy);
 	}
-	for (i = 0; i < npix; i++)
-		if (lab[i] && map[i] != winner[lab[i]]) {
-			map[i] = winner[lab[i]];
-			changed++;
-		}
+	changed = paint_cells(map, lab, npix, winner);
 	free(winner);
 	free(all);
 	free(inf);
