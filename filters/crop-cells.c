@@ -11,7 +11,8 @@
  *
  * Four kinds of source, one mode each:
  *   mask    photo, then its mask (PGM; >= threshold is the cell)
- *   black   one cell on a black background (cell = any channel > threshold)
+ *   black   one cell on a black background (cell = any channel > threshold;
+ *           its edge pixels take the cell's colour alone, not the black's)
  *   box     a whole smear and boxes, from the list; the stained cell in
  *           each box is segmented
  *   centre  a crop centred on one cell, no mask; the cell under the
@@ -432,7 +433,8 @@ emit(struct spool *sp, const struct img *im, const unsigned char *mask,
 	int size;
 
 	if (r == SEG_OK)
-		r = crop_sample(&out, im, mask, cmd->scale, cmd->margin, &cell);
+		r = crop_sample(&out, im, mask, cmd->scale, cmd->margin,
+		    cmd->mode == MODE_BLACK ? CROP_OWN_COLOUR : 0, &cell);
 	if (r == SEG_OK && cmd->size_check) {
 		size = cell_size(&cell, &fill);
 		if (size < k->min)

@@ -336,7 +336,7 @@ rescale(struct img *sc, const struct img *im, double scale, const char *id)
 	unsigned char *all = xmalloc(npix);
 
 	memset(all, 1, npix);
-	if (crop_sample(sc, im, all, scale, 0, NULL) != SEG_OK)
+	if (crop_sample(sc, im, all, scale, 0, 0, NULL) != SEG_OK)
 		die("%s: the %dx%d photo vanishes at scale %g", id, im->width,
 		    im->height, scale);
 	free(all);

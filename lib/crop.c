@@ -75,17 +75,20 @@ clampi(int v, int lo, int hi)
 }
 
 /* Resample IM and MASK onto the W x H grid of TX, TY: RGB into RGB (3
- * bytes a pixel) and the mask, thresholded at one half, into M. */
+ * bytes a pixel) and the mask, thresholded at one half, into M.  With
+ * OWN, a pixel that the mask covers in part takes the colour of the
+ * covered part alone. */
 static void
 resample(unsigned char *rgb, unsigned char *m, int w, int h,
     const struct taps *tx, const struct taps *ty, const struct img *im,
-    const unsigned char *mask)
+    const unsigned char *mask, int own)
 {
 	int u, v, i, j, x, y, k;
 
 	for (v = 0; v < h; v++)
 		for (u = 0; u < w; u++) {
-			double acc[3] = { 0, 0, 0 }, cov = 0, wy, wxy;
+			double acc[3] = { 0, 0, 0 }, in[3] = { 0, 0, 0 };
+			double cov = 0, wy, wxy;
 			for (j = 0; j < ty->count[v]; j++) {
 				y = ty->first[v] + j;
 				wy = ty->w[(size_t)v * ty->max + j];
@@ -101,10 +104,16 @@ resample(unsigned char *rgb, unsigned char *m, int w, int h,
 						acc[k] += wxy * p[k];
 					if (x >= 0 && x < im->width && y >= 0 &&
 					    y < im->height &&
-					    mask[(size_t)y * im->width + x])
+					    mask[(size_t)y * im->width + x]) {
 						cov += wxy;
+						for (k = 0; k < 3; k++)
+							in[k] += wxy * p[k];
+					}
 				}
 			}
+			if (own && cov > 0)
+				for (k = 0; k < 3; k++)
+					acc[k] = in[k] / cov;
 			for (k = 0; k < 3; k++)
 				rgb[((size_t)v * w + u) * 3 + k] =
 				    (unsigned char)clampi((int)lround(acc[k]),
@@ -115,7 +124,7 @@ resample(unsigned char *rgb, unsigned char *m, int w, int h,
 
 enum seg_result
 crop_sample(struct img *out, const struct img *im, const unsigned char *mask,
-    double scale, int margin, struct mask_box *cell)
+    double scale, int margin, int flags, struct mask_box *cell)
 {
 	int w, h, bx0, by0, bx1, by1, x, y;
 	double pad = (margin + 1) / scale;
@@ -131,7 +140,7 @@ crop_sample(struct img *out, const struct img *im, const unsigned char *mask,
 	taps_make(&ty, h, src.y0 - pad, scale);
 	rgb = xmalloc_array((size_t)w * h, 3);
 	m = xmalloc_array(w, h);
-	resample(rgb, m, w, h, &tx, &ty, im, mask);
+	resample(rgb, m, w, h, &tx, &ty, im, mask, flags & CROP_OWN_COLOUR);
 	taps_free(&tx);
 	taps_free(&ty);
 

@@ -354,3 +354,50 @@ red_cell() {
 	    crop-cells -M black -c Healthy_RBC"
 	assert_fails_cleanly "0 samples, 1 rejected (1 not round)"
 }
+
+# A disc of radius 40 px, colour 200,150,150, centred in a 100x100 photo
+# of colour $1 (P3 on stdout).
+disc_on() {
+	awk -v bg="$1" 'BEGIN {
+		split(bg, b, ",")
+		print "P3 100 100 255"
+		for (y = 0; y < 100; y++)
+			for (x = 0; x < 100; x++)
+				if ((x - 49.5) ^ 2 + (y - 49.5) ^ 2 <= 1600)
+					print 200, 150, 150
+				else
+					print b[1], b[2], b[3]
+	}'
+}
+
+# The distinct colours of the cell pixels (alpha 255) of sample $1.
+cell_colours() {
+	pamtopnm < "$1" | pnmnoraw | tail -n +4 | tr -s ' \n' '\n' |
+	    grep . | paste - - - > "$T/rgb"
+	pamchannel -tupletype GRAYSCALE 3 < "$1" | pamtopnm | pnmnoraw |
+	    tail -n +4 | tr -s ' \n' '\n' | grep . > "$T/a"
+	paste "$T/rgb" "$T/a" | awk '$4 == 255 { print $1, $2, $3 }' | sort -u
+}
+
+@test "black mode: the cell's edge pixels keep the cell's colour, no dark rim" {
+	disc_on 0,0,0 > "$T/in.ppm"
+	crop-cells -M black -c Healthy_RBC -s 0.45 -q "$T/in.ppm" > "$T/out.pam"
+	assert_clean_samples "$T/out.pam"
+	run cell_colours "$T/out.pam"
+	[ "$output" = "200 150 150" ]
+}
+
+@test "mask mode: the cell's edge pixels mix with the photo around it" {
+	disc_on 100,100,100 > "$T/in.ppm"
+	awk 'BEGIN { print "P2 100 100 255"
+		for (y = 0; y < 100; y++) for (x = 0; x < 100; x++)
+			print ((x - 49.5) ^ 2 + (y - 49.5) ^ 2 <= 1600) * 255 }' \
+	    > "$T/in.pgm"
+	cat "$T/in.ppm" "$T/in.pgm" |
+	    crop-cells -M mask -c Healthy_RBC -s 0.45 -q > "$T/out.pam"
+	cell_colours "$T/out.pam" > "$T/colours"
+	grep -qx "200 150 150" "$T/colours"
+	# edge pixels lie between the cell and the photo around it
+	awk '$1 < 200 && $1 > 100 && $2 < 150 && $2 > 100 { n++ }
+	    END { exit !(n > 0) }' "$T/colours"
+}
