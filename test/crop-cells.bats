@@ -356,17 +356,23 @@ red_cell() {
 }
 
 # A disc of radius 40 px, colour 200,150,150, centred in a 100x100 photo
-# of colour $1 (P3 on stdout).
+# of colour $1 (P3 on stdout); with $1 "mask", the disc's mask instead
+# (P2, 255 on the disc).
 disc_on() {
 	awk -v bg="$1" 'BEGIN {
+		mask = bg == "mask"
 		split(bg, b, ",")
-		print "P3 100 100 255"
+		print mask ? "P2 100 100 255" : "P3 100 100 255"
 		for (y = 0; y < 100; y++)
-			for (x = 0; x < 100; x++)
-				if ((x - 49.5) ^ 2 + (y - 49.5) ^ 2 <= 1600)
+			for (x = 0; x < 100; x++) {
+				in_disc = (x - 49.5) ^ 2 + (y - 49.5) ^ 2 <= 1600
+				if (mask)
+					print in_disc * 255
+				else if (in_disc)
 					print 200, 150, 150
 				else
 					print b[1], b[2], b[3]
+			}
 	}'
 }
 
@@ -389,10 +395,7 @@ cell_colours() {
 
 @test "mask mode: the cell's edge pixels mix with the photo around it" {
 	disc_on 100,100,100 > "$T/in.ppm"
-	awk 'BEGIN { print "P2 100 100 255"
-		for (y = 0; y < 100; y++) for (x = 0; x < 100; x++)
-			print ((x - 49.5) ^ 2 + (y - 49.5) ^ 2 <= 1600) * 255 }' \
-	    > "$T/in.pgm"
+	disc_on mask > "$T/in.pgm"
 	cat "$T/in.ppm" "$T/in.pgm" |
 	    crop-cells -M mask -c Healthy_RBC -s 0.45 -q > "$T/out.pam"
 	cell_colours "$T/out.pam" > "$T/colours"
