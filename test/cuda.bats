@@ -2,7 +2,8 @@
 # This script tests: unet-train and unet-infer with --device cuda (the
 #   GPU against the CPU, exact resume, 2 ranks on one GPU through the
 #   host allreduce, whole smears); without a GPU every test but the
-#   first skips, and make check-cuda refuses to run
+#   first skips (the first hides the GPUs and runs everywhere), and make
+#   check-cuda refuses to run
 # Also requires: a GPU and a build with nvcc; test_backend_ops (the
 #   probe); mpirun for the MPI test; jpegtopnm
 
@@ -22,9 +23,11 @@ train() {
 }
 
 @test "cuda: --device cuda is a clear error where it cannot run" {
-	gpu && skip "a CUDA device is here"
-	run --separate-stderr unet-train -c "$C" -t "$F/train.pam" \
-	    -v "$F/val.pam" -o "$BATS_TEST_TMPDIR/m.st" --device cuda
+	# CUDA_VISIBLE_DEVICES= hides every GPU, so this runs on a GPU
+	# machine too
+	CUDA_VISIBLE_DEVICES= run --separate-stderr unet-train -c "$C" \
+	    -t "$F/train.pam" -v "$F/val.pam" -o "$BATS_TEST_TMPDIR/m.st" \
+	    --device cuda
 	assert_fails_cleanly "unet-train: "
 	[[ "$stderr" == *"no CUDA device here"* || "$stderr" == *"unknown device 'cuda' (this build has: cpu)"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/m.st" ]

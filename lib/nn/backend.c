@@ -26,6 +26,7 @@
 #include "util.h"
 #include "nn/backend.h"
 #include "nn/cpu/cpu.h"
+#include "nn/profile.h"
 
 static const char *const names[] = {
 	"cpu",
@@ -123,6 +124,7 @@ nn_backend_try(const char *name, const struct nn_backend_opts *o, char *why,
 {
 	static const struct nn_backend_opts dflt = { .threads = 1 };
 	const struct nn_ops *ops = nn_backend_find(name);
+	const char *env;
 
 	if (o == NULL)
 		o = &dflt;
@@ -142,6 +144,8 @@ nn_backend_try(const char *name, const struct nn_backend_opts *o, char *why,
 	threads_set(o->threads);
 	if (ops->init != NULL && ops->init(o, why, whylen) != 0)
 		return NULL;
+	if ((env = getenv("SMEARSEG_PROFILE")) != NULL && *env != '\0')
+		ops = nn_profile_wrap(ops);
 	return ops;
 }
 
@@ -159,6 +163,10 @@ nn_backend_open(const char *name, const struct nn_backend_opts *o)
 void
 nn_backend_close(const struct nn_ops *ops)
 {
+	const char *env = getenv("SMEARSEG_PROFILE");
+
+	if (ops != NULL && env != NULL && *env != '\0')
+		nn_profile_report(stderr);
 	if (ops != NULL && ops->shutdown != NULL)
 		ops->shutdown();
 }

@@ -54,6 +54,9 @@ void gpu_sgemm(int ta, int tb, int M, int N, int K, float alpha,
 #define CUDA_SCRATCH_SLOTS 4
 float *cuda_scratch(int slot, size_t bytes);
 
+/* Row blocks of a deterministic column sum over N rows (runtime.cu). */
+int cuda_sum_parts(size_t N);
+
 /* db[c] += sum over the N rows of x[n, c] (x: N,C), in double, in a
  * fixed order. */
 void cuda_colsum_add(float *db, const float *x, size_t N, int C);
@@ -67,6 +70,56 @@ nblocks(size_t n)
 
 	return b < 1 ? 1 : b > 65535 * 8 ? 65535 * 8 : (unsigned)b;
 }
+
+/* 16-byte aligned (NULL is): a float4 can be read there. */
+static inline bool
+aligned16(const void *p)
+{
+	return ((uintptr_t)p & 15) == 0;
+}
+
+/* Elementwise float / float4 helpers for kernels written for either. */
+template <typename T> __device__ static inline T zero_of();
+template <> __device__ inline float zero_of<float>() { return 0.0f; }
+template <> __device__ inline float4 zero_of<float4>()
+{
+	return make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+}
+__device__ static inline float4
+operator+(float4 a, float4 b)
+{
+	return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+__device__ static inline float
+leaky(float v, float alpha)
+{
+	return v > 0 ? v : alpha * v;
+}
+__device__ static inline float4
+leaky(float4 v, float alpha)
+{
+	return make_float4(leaky(v.x, alpha), leaky(v.y, alpha),
+	    leaky(v.z, alpha), leaky(v.w, alpha));
+}
+
+/* A grid-stride kernel KERNEL<I> over N items, with 32-bit indices where
+ * N allows (a 64-bit division is a long subroutine on a GPU; a 32-bit one
+ * a few instructions), 64-bit otherwise. */
+#define LAUNCH_INDEXED(kernel, n, ...) do { \
+	size_t launch_n_ = (n); \
+	if (launch_n_ <= (size_t)UINT32_MAX) \
+		kernel<uint32_t><<<nblocks(launch_n_), THREADS, 0, \
+		    cuda_stream>>>(__VA_ARGS__); \
+	else \
+		kernel<size_t><<<nblocks(launch_n_), THREADS, 0, \
+		    cuda_stream>>>(__VA_ARGS__); \
+	KERNEL_CHECK(); \
+} while (0)
+
+/* GRID_STRIDE with an index of type I. */
+#define GRID_STRIDE_I(I, i, n) \
+	for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < (I)(n); \
+	    i += (I)gridDim.x * blockDim.x)
 
 #define GRID_STRIDE(i, n) \
 	for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; \

@@ -7,7 +7,7 @@
  * 3x3: the pixels are processed in chunks of whole image rows; for each
  * chunk an im2col kernel writes every pixel's 3x3 neighbourhood over the
  * channel concat [inp | inp2] (9*(Cin+Cin2) values, tap major, zeros
- * outside the image) into a scratch matrix of at most COL_FLOATS floats,
+ * outside the image) into a scratch matrix of at most col_floats() floats,
  * small enough to stay in the L2 cache of a current GPU (tens of MiB)
  * between the kernel that writes it and the GEMM that reads it, and one
  * GEMM multiplies it by the [3][3][C][Cout] weights.  A second kernel
@@ -22,16 +22,35 @@
  * 4*Cout); the backward pass gathers the 2x2 blocks of dout into rows of
  * 4*Cout and does the two transposed products.
  */
+#include <stdlib.h>
+
 #include "nn/cuda/common.cuh"
 
-/* Floats of one im2col / scatter chunk (16 MiB). */
-#define COL_FLOATS ((size_t)4 << 20)
+/* Floats of one im2col / scatter chunk: 64 MiB, or SMEARSEG_CUDA_COL_MIB
+ * MiB (for tuning).  Larger chunks mean fewer, larger GEMMs and launches;
+ * smaller ones stay in the L2 cache between the kernel that writes a
+ * chunk and the GEMM that reads it. */
+static size_t
+col_floats(void)
+{
+	static size_t n;
+	const char *e;
+
+	if (n == 0) {
+		n = (size_t)16 << 20;
+		if ((e = getenv("SMEARSEG_CUDA_COL_MIB")) != NULL && atoi(e) > 0)
+			n = (size_t)atoi(e) << 18;
+		if (n > (size_t)1 << 30)
+			n = (size_t)1 << 30;
+	}
+	return n;
+}
 
 /* Rows (of W pixels, K values each) per chunk under the budget. */
 static int
 chunk_rows(int nrows, int W, size_t K)
 {
-	size_t r = COL_FLOATS / ((size_t)W * K);
+	size_t r = col_floats() / ((size_t)W * K);
 
 	if (r < 1)
 		r = 1;
@@ -40,46 +59,105 @@ chunk_rows(int nrows, int W, size_t K)
 
 // --- 3x3 convolution --------------------------------------------------------
 
-/* col (R*W, 9*(C1+C2)) from rows r0.. of [in1 | in2] (B*H rows of W). */
+/*
+ * col (R*W, 9*(C1+C2)) from rows r0.. of [in1 | in2] (B*H rows of W):
+ * thread i copies one vector of V channels (V = 4: float4, where C1, C2
+ * and the pointers allow) of one pixel to its 9 places in col, the
+ * pixel's own row in the 3x3 neighbourhoods of it and its 8 neighbours
+ * turned round: col[(px, t, c)] = in[px + offset(t), c], zero outside
+ * the image.  Indices are 32-bit (a chunk has < 2^31 values) and there
+ * are three divisions per thread, not one per value: 64-bit division is
+ * a long subroutine on a GPU, and it was most of this kernel's time.
+ */
+template <typename T>
 __global__ static void
-im2col3x3(float *col, const float *in1, int C1, const float *in2, int C2,
+im2col3x3(T *col, const T *in1, int c1, const T *in2, int c2, int r0,
+    int R, int H, int W)
+{
+	int cv = c1 + c2;
+	unsigned n = (unsigned)R * W * cv;
+
+	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+	    i += gridDim.x * blockDim.x) {
+		unsigned px = i / cv;
+		int c = (int)(i - px * cv), rowi = (int)(px / W);
+		int x = (int)px - rowi * W, row = r0 + rowi, b = row / H;
+		int y = row - b * H;
+		T *dst = col + (size_t)px * 9 * cv + c;
+#pragma unroll
+		for (int t = 0; t < 9; t++) {
+			int yy = y + t / 3 - 1, xx = x + t % 3 - 1;
+			T v;
+			if (yy >= 0 && yy < H && xx >= 0 && xx < W) {
+				size_t q = ((size_t)b * H + yy) * W + xx;
+				v = c < c1 ? in1[q * c1 + c] :
+				    in2[q * c2 + c - c1];
+			} else
+				v = zero_of<T>();
+			dst[t * cv] = v;
+		}
+	}
+}
+
+/* im2col3x3 with float4 where every row of in1, in2 and col is whole
+ * float4s, float otherwise. */
+static void
+im2col(float *col, const float *in1, int C1, const float *in2, int C2,
     int r0, int R, int H, int W)
 {
-	int C = C1 + C2;
-	size_t K = (size_t)9 * C, n = (size_t)R * W * K;
+	size_t px = (size_t)R * W;
 
-	GRID_STRIDE(i, n) {
-		size_t px = i / K;
-		int k = (int)(i % K), t = k / C, c = k % C;
-		int row = r0 + (int)(px / W), x = (int)(px % W);
-		int b = row / H, y = row % H;
-		int yy = y + t / 3 - 1, xx = x + t % 3 - 1;
-		float v = 0;
-		if (yy >= 0 && yy < H && xx >= 0 && xx < W) {
-			size_t q = ((size_t)b * H + yy) * W + xx;
-			v = c < C1 ? in1[q * C1 + c] : in2[q * C2 + c - C1];
-		}
-		col[i] = v;
+	if (C1 % 4 == 0 && C2 % 4 == 0 && aligned16(in1) && aligned16(in2) &&
+	    aligned16(col)) {
+		im2col3x3<float4><<<nblocks(px * (C1 + C2) / 4), THREADS, 0,
+		    cuda_stream>>>((float4 *)col, (const float4 *)in1, C1 / 4,
+		    (const float4 *)in2, C2 / 4, r0, R, H, W);
+	} else {
+		im2col3x3<float><<<nblocks(px * (C1 + C2)), THREADS, 0,
+		    cuda_stream>>>(col, in1, C1, in2, C2, r0, R, H, W);
 	}
+	KERNEL_CHECK();
 }
 
 /* y (M, N) = leaky ReLU of slope alpha of y + bias (bias may be NULL;
- * alpha 1: none). */
+ * alpha 1: none), V channels per thread. */
+template <typename T>
 __global__ static void
-bias_act(float *y, const float *bias, size_t M, int N, float alpha)
+bias_act(T *y, const T *bias, unsigned M, int N, float alpha)
 {
-	GRID_STRIDE(i, M * N) {
-		float v = y[i] + (bias != NULL ? bias[i % N] : 0.0f);
-		y[i] = v > 0 ? v : alpha * v;
+	unsigned n = M * N;
+
+	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+	    i += gridDim.x * blockDim.x) {
+		T v = y[i];
+		if (bias != NULL)
+			v = v + bias[i % N];
+		y[i] = leaky(v, alpha);
 	}
 }
 
+static void
+bias_act_rows(float *y, const float *bias, size_t M, int N, float alpha)
+{
+	if ((size_t)M * N >= (size_t)1 << 31)
+		die("conv output chunk of %zu values: too large", M * N);
+	if (N % 4 == 0 && aligned16(y) && aligned16(bias))
+		bias_act<float4><<<nblocks(M * N / 4), THREADS, 0,
+		    cuda_stream>>>((float4 *)y, (const float4 *)bias,
+		    (unsigned)M, N / 4, alpha);
+	else
+		bias_act<float><<<nblocks(M * N), THREADS, 0, cuda_stream>>>(
+		    y, bias, (unsigned)M, N, alpha);
+	KERNEL_CHECK();
+}
+
 /* out (N rows of C) = bias, row by row. */
+template <typename I>
 __global__ static void
 fill_rows(float *out, const float *bias, size_t N, int C)
 {
-	GRID_STRIDE(i, N * C)
-		out[i] = bias[i % C];
+	GRID_STRIDE_I(I, i, N * C)
+		out[i] = bias[i % (I)C];
 }
 
 /* One product of a 3x3 conv over [in1 | in2]: out (pixels, N, row stride
@@ -102,19 +180,14 @@ conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
 
 	for (int r0 = 0; r0 < nrows; r0 += R) {
 		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
-		im2col3x3<<<nblocks((size_t)M * K), THREADS, 0,
-		    cuda_stream>>>(col, in1, C1, in2, C2, r0, rr, H, W);
-		KERNEL_CHECK();
+		im2col(col, in1, C1, in2, C2, r0, rr, H, W);
 		for (int j = 0; j < nout; j++) {
 			float *y = o[j].out + (size_t)r0 * W * o[j].N;
 			gpu_sgemm(0, 0, M, o[j].N, (int)K, 1, col, (int)K,
 			    o[j].w, o[j].ldw, 0, y, o[j].N);
-			if (o[j].bias != NULL || o[j].alpha != 1) {
-				bias_act<<<nblocks((size_t)M * o[j].N),
-				    THREADS, 0, cuda_stream>>>(y, o[j].bias,
-				    (size_t)M, o[j].N, o[j].alpha);
-				KERNEL_CHECK();
-			}
+			if (o[j].bias != NULL || o[j].alpha != 1)
+				bias_act_rows(y, o[j].bias, (size_t)M, o[j].N,
+				    o[j].alpha);
 		}
 	}
 }
@@ -155,9 +228,7 @@ cuda_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
 	// dw (9C, Cout) += col^T (9C, M) dout (M, Cout), chunk by chunk
 	for (int r0 = 0; r0 < nrows; r0 += R) {
 		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
-		im2col3x3<<<nblocks((size_t)M * K), THREADS, 0,
-		    cuda_stream>>>(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
-		KERNEL_CHECK();
+		im2col(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
 		gpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)K,
 		    dout + (size_t)r0 * W * Cout, Cout, 1, dw, Cout);
 	}
@@ -184,9 +255,8 @@ void
 cuda_conv1x1_forward(float *out, const float *inp, const float *w,
     const float *bias, int N, int Cin, int Cout)
 {
-	fill_rows<<<nblocks((size_t)N * Cout), THREADS, 0, cuda_stream>>>(out,
-	    bias, (size_t)N, Cout);
-	KERNEL_CHECK();
+	LAUNCH_INDEXED(fill_rows, (size_t)N * Cout, out, bias, (size_t)N,
+	    Cout);
 	gpu_sgemm(0, 0, N, Cout, Cin, 1, inp, Cin, w, Cout, 1, out, Cout);
 }
 
@@ -213,12 +283,13 @@ __global__ static void
 t2x2_move(float *tmp, float *out, const float *bias, int r0, int R, int W,
     int Cout, int gather)
 {
-	size_t n = (size_t)R * W * 4 * Cout;
+	unsigned n = (unsigned)R * W * 4 * Cout, k4 = 4 * Cout;
 
-	GRID_STRIDE(i, n) {
-		size_t px = i / (4 * (size_t)Cout);
-		int k = (int)(i % (4 * (size_t)Cout)), q = k / Cout, c = k % Cout;
-		int r = r0 + (int)(px / W), x = (int)(px % W);
+	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+	    i += gridDim.x * blockDim.x) {
+		unsigned px = i / k4;
+		int k = (int)(i - px * k4), q = k / Cout, c = k - q * Cout;
+		int rr = (int)(px / W), x = (int)px - rr * W, r = r0 + rr;
 		size_t o = (((size_t)2 * r + q / 2) * 2 * W + 2 * x + q % 2) *
 		    Cout + c;
 		if (gather)

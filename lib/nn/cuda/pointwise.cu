@@ -12,17 +12,17 @@
 
 // --- 2x2 max-pool -----------------------------------------------------------
 
+template <typename I>
 __global__ static void
 maxpool_fwd(float *out, const float *inp, int B, int H, int W, int C)
 {
 	int Ho = H / 2, Wo = W / 2;
 	size_t n = (size_t)B * Ho * Wo * C;
 
-	GRID_STRIDE(i, n) {
-		int c = (int)(i % C);
-		size_t p = i / C;
-		int x = (int)(p % Wo), y = (int)(p / Wo % Ho);
-		int b = (int)(p / ((size_t)Wo * Ho));
+	GRID_STRIDE_I(I, i, n) {
+		I p = i / C, q = p / Wo;
+		int c = (int)(i - p * C), x = (int)(p - q * Wo);
+		int b = (int)(q / Ho), y = (int)(q - (I)b * Ho);
 		const float *p00 = inp + (((size_t)b * H + 2 * y) * W + 2 * x) *
 		    C + c;
 		float m = p00[0];
@@ -35,6 +35,7 @@ maxpool_fwd(float *out, const float *inp, int B, int H, int W, int C)
 
 /* Each output gradient goes to the first maximum of its window in row-
  * major order; the other three inputs get 0. */
+template <typename I>
 __global__ static void
 maxpool_bwd(float *dinp, const float *dout, const float *inp,
     const float *out, int B, int H, int W, int C)
@@ -42,11 +43,10 @@ maxpool_bwd(float *dinp, const float *dout, const float *inp,
 	int Ho = H / 2, Wo = W / 2;
 	size_t n = (size_t)B * Ho * Wo * C;
 
-	GRID_STRIDE(i, n) {
-		int c = (int)(i % C);
-		size_t p = i / C;
-		int x = (int)(p % Wo), y = (int)(p / Wo % Ho);
-		int b = (int)(p / ((size_t)Wo * Ho)), hit = 0;
+	GRID_STRIDE_I(I, i, n) {
+		I p = i / C, q = p / Wo;
+		int c = (int)(i - p * C), x = (int)(p - q * Wo);
+		int b = (int)(q / Ho), y = (int)(q - (I)b * Ho), hit = 0;
 		size_t i00 = (((size_t)b * H + 2 * y) * W + 2 * x) * C + c;
 		size_t idx[4] = { i00, i00 + C, i00 + (size_t)W * C,
 		    i00 + (size_t)W * C + C };
@@ -62,18 +62,16 @@ void
 cuda_maxpool2x2_forward(float *out, const float *inp, int B, int H, int W,
     int C)
 {
-	maxpool_fwd<<<nblocks((size_t)B * H * W * C / 4), THREADS, 0,
-	    cuda_stream>>>(out, inp, B, H, W, C);
-	KERNEL_CHECK();
+	LAUNCH_INDEXED(maxpool_fwd, (size_t)B * (H / 2) * (W / 2) * C, out,
+	    inp, B, H, W, C);
 }
 
 void
 cuda_maxpool2x2_backward(float *dinp, const float *dout, const float *inp,
     const float *out, int B, int H, int W, int C)
 {
-	maxpool_bwd<<<nblocks((size_t)B * H * W * C / 4), THREADS, 0,
-	    cuda_stream>>>(dinp, dout, inp, out, B, H, W, C);
-	KERNEL_CHECK();
+	LAUNCH_INDEXED(maxpool_bwd, (size_t)B * (H / 2) * (W / 2) * C, dinp,
+	    dout, inp, out, B, H, W, C);
 }
 
 // --- leaky ReLU, add ----------------------------------------------------------
@@ -154,11 +152,12 @@ gn_stats(float *mean, float *rstd, const float *inp, int HW, int C, int G,
 	const float *x = inp + (size_t)b * HW * C + (size_t)g * cg;
 	double s = 0, v = 0, mu;
 
-	for (size_t i = threadIdx.x; i < n; i += blockDim.x)
-		s += x[(i / cg) * C + i % cg];
+	// n < 2^32: a sample's pixels times a group's channels
+	for (unsigned i = threadIdx.x; i < n; i += blockDim.x)
+		s += x[(size_t)(i / cg) * C + i % cg];
 	mu = block_sum(s, sh) / n;
-	for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
-		double d = x[(i / cg) * C + i % cg] - mu;
+	for (unsigned i = threadIdx.x; i < n; i += blockDim.x) {
+		double d = x[(size_t)(i / cg) * C + i % cg] - mu;
 		v += d * d;
 	}
 	v = block_sum(v, sh) / n;
@@ -168,14 +167,16 @@ gn_stats(float *mean, float *rstd, const float *inp, int HW, int C, int G,
 	}
 }
 
+template <typename I>
 __global__ static void
 gn_apply(float *out, const float *inp, const float *mean, const float *rstd,
     const float *gamma, const float *beta, int B, int HW, int C, int G)
 {
 	size_t n = (size_t)B * HW * C;
 
-	GRID_STRIDE(i, n) {
-		int c = (int)(i % C), b = (int)(i / ((size_t)HW * C));
+	GRID_STRIDE_I(I, i, n) {
+		I p = i / C;
+		int c = (int)(i - p * C), b = (int)(p / HW);
 		int bg = b * G + c / (C / G);
 		float a = rstd[bg] * gamma[c];
 		out[i] = inp[i] * a + (beta[c] - mean[bg] * a);
@@ -190,9 +191,8 @@ cuda_groupnorm_forward(float *out, float *mean, float *rstd,
 	gn_stats<<<B * G, THREADS, 0, cuda_stream>>>(mean, rstd, inp, HW, C,
 	    G, eps);
 	KERNEL_CHECK();
-	gn_apply<<<nblocks((size_t)B * HW * C), THREADS, 0, cuda_stream>>>(
-	    out, inp, mean, rstd, gamma, beta, B, HW, C, G);
-	KERNEL_CHECK();
+	LAUNCH_INDEXED(gn_apply, (size_t)B * HW * C, out, inp, mean, rstd,
+	    gamma, beta, B, HW, C, G);
 }
 
 /*
@@ -212,8 +212,8 @@ gn_bwd_group(float *k, const float *dout, const float *inp,
 	size_t n = (size_t)HW * cg, off = (size_t)b * HW * C + (size_t)g * cg;
 	double mu = mean[blockIdx.x], rs = rstd[blockIdx.x], s1 = 0, s2 = 0;
 
-	for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
-		size_t j = off + (i / cg) * C + i % cg;
+	for (unsigned i = threadIdx.x; i < n; i += blockDim.x) {
+		size_t j = off + (size_t)(i / cg) * C + i % cg;
 		double dxh = (double)dout[j] * gamma[g * cg + i % cg];
 		s1 += dxh;
 		s2 += dxh * (inp[j] - mu) * rs;
@@ -226,6 +226,7 @@ gn_bwd_group(float *k, const float *dout, const float *inp,
 	}
 }
 
+template <typename I>
 __global__ static void
 gn_bwd_apply(float *dinp, const float *k, const float *dout,
     const float *inp, const float *mean, const float *rstd,
@@ -233,8 +234,9 @@ gn_bwd_apply(float *dinp, const float *k, const float *dout,
 {
 	size_t n = (size_t)B * HW * C;
 
-	GRID_STRIDE(i, n) {
-		int c = (int)(i % C), b = (int)(i / ((size_t)HW * C));
+	GRID_STRIDE_I(I, i, n) {
+		I p = i / C;
+		int c = (int)(i - p * C), b = (int)(p / HW);
 		int bg = b * G + c / (C / G);
 		float rs = rstd[bg], xh = (inp[i] - mean[bg]) * rs;
 		dinp[i] = rs * (dout[i] * gamma[c] - k[2 * bg] -
@@ -242,38 +244,54 @@ gn_bwd_apply(float *dinp, const float *k, const float *dout,
 	}
 }
 
-#define GN_PARTS 64
-
+/* part[p][c] = (sum dout * xhat, sum dout) over rows p*N/P .. of channel
+ * c: a block of 32 channels x 8 row lanes per (channel group, part),
+ * the lanes added in lane order. */
 __global__ static void
 gn_param_part(double *part, const float *dout, const float *inp,
-    const float *mean, const float *rstd, int B, int HW, int C, int G)
+    const float *mean, const float *rstd, int B, int HW, int C, int G,
+    int P)
 {
-	int c = blockIdx.x * blockDim.x + threadIdx.x, p = blockIdx.y;
+	__shared__ double s[2][8][33];
+	int c = blockIdx.x * 32 + threadIdx.x, p = blockIdx.y, cg = C / G;
 	size_t N = (size_t)B * HW;
-	size_t n0 = N * p / GN_PARTS, n1 = N * (p + 1) / GN_PARTS;
+	size_t n0 = N * p / P, n1 = N * (p + 1) / P;
 	double sg = 0, sb = 0;
 
-	if (c >= C)
-		return;
-	for (size_t r = n0; r < n1; r++) {
-		int bg = (int)(r / HW) * G + c / (C / G);
-		double d = dout[r * C + c];
-		sg += d * (inp[r * C + c] - mean[bg]) * rstd[bg];
-		sb += d;
+	if (c < C) {
+		size_t r = n0 + threadIdx.y;
+		int b = (int)(r / HW), inb = (int)(r - (size_t)b * HW);
+		for (; r < n1; r += 8) {
+			int bg = b * G + c / cg;
+			double d = dout[r * C + c];
+			sg += d * (inp[r * C + c] - mean[bg]) * rstd[bg];
+			sb += d;
+			for (inb += 8; inb >= HW; inb -= HW)
+				b++;
+		}
 	}
-	part[((size_t)p * C + c) * 2] = sg;
-	part[((size_t)p * C + c) * 2 + 1] = sb;
+	s[0][threadIdx.y][threadIdx.x] = sg;
+	s[1][threadIdx.y][threadIdx.x] = sb;
+	__syncthreads();
+	if (threadIdx.y == 0 && c < C) {
+		for (int k = 1; k < 8; k++) {
+			sg += s[0][k][threadIdx.x];
+			sb += s[1][k][threadIdx.x];
+		}
+		part[((size_t)p * C + c) * 2] = sg;
+		part[((size_t)p * C + c) * 2 + 1] = sb;
+	}
 }
 
 __global__ static void
-gn_param_final(float *dgamma, float *dbeta, const double *part, int C)
+gn_param_final(float *dgamma, float *dbeta, const double *part, int C, int P)
 {
 	int c = blockIdx.x * blockDim.x + threadIdx.x;
 	double sg = 0, sb = 0;
 
 	if (c >= C)
 		return;
-	for (int p = 0; p < GN_PARTS; p++) {
+	for (int p = 0; p < P; p++) {
 		sg += part[((size_t)p * C + c) * 2];
 		sb += part[((size_t)p * C + c) * 2 + 1];
 	}
@@ -286,21 +304,21 @@ cuda_groupnorm_backward(float *dinp, float *dgamma, float *dbeta,
     const float *dout, const float *inp, const float *mean,
     const float *rstd, const float *gamma, int B, int HW, int C, int G)
 {
+	int P = cuda_sum_parts((size_t)B * HW);
 	float *k = cuda_scratch(1, (size_t)2 * B * G * sizeof(float));
-	double *part = (double *)cuda_scratch(3, (size_t)GN_PARTS * C * 2 *
+	double *part = (double *)cuda_scratch(3, (size_t)P * C * 2 *
 	    sizeof(double));
 
 	gn_bwd_group<<<B * G, THREADS, 0, cuda_stream>>>(k, dout, inp, mean,
 	    rstd, gamma, HW, C, G);
 	KERNEL_CHECK();
-	gn_bwd_apply<<<nblocks((size_t)B * HW * C), THREADS, 0,
-	    cuda_stream>>>(dinp, k, dout, inp, mean, rstd, gamma, B, HW, C, G);
-	KERNEL_CHECK();
-	gn_param_part<<<dim3((C + 63) / 64, GN_PARTS), 64, 0, cuda_stream>>>(
-	    part, dout, inp, mean, rstd, B, HW, C, G);
+	LAUNCH_INDEXED(gn_bwd_apply, (size_t)B * HW * C, dinp, k, dout, inp,
+	    mean, rstd, gamma, B, HW, C, G);
+	gn_param_part<<<dim3((C + 31) / 32, P), dim3(32, 8), 0, cuda_stream>>>(
+	    part, dout, inp, mean, rstd, B, HW, C, G, P);
 	KERNEL_CHECK();
 	gn_param_final<<<(C + 127) / 128, 128, 0, cuda_stream>>>(dgamma, dbeta,
-	    part, C);
+	    part, C, P);
 	KERNEL_CHECK();
 }
 

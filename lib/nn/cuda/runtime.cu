@@ -186,18 +186,26 @@ gpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
 
 // --- column sums ------------------------------------------------------------
 
-/* Row blocks of the column sum: a fixed number, so that the order of the
- * additions depends on the sizes alone. */
-#define COLSUM_PARTS 64
+/* Row blocks of a column sum over N rows: a number that depends on N
+ * alone, so that the order of the additions depends on the sizes alone,
+ * and enough blocks to fill the GPU (about 2048 rows each, at most 1024
+ * blocks per 32 columns). */
+int
+cuda_sum_parts(size_t N)
+{
+	size_t p = N / 2048;
+
+	return p < 1 ? 1 : p > 1024 ? 1024 : (int)p;
+}
 
 /* part[p][c] = sum over rows p*N/P .. (p+1)*N/P - 1 of x[n, c]: a block
  * of 32 columns x 8 row lanes per (column group, part). */
 __global__ static void
-colsum_part(double *part, const float *x, size_t N, int C)
+colsum_part(double *part, const float *x, size_t N, int C, int P)
 {
 	__shared__ double s[8][33];
 	int c = blockIdx.x * 32 + threadIdx.x, p = blockIdx.y;
-	size_t n0 = N * p / COLSUM_PARTS, n1 = N * (p + 1) / COLSUM_PARTS;
+	size_t n0 = N * p / P, n1 = N * (p + 1) / P;
 	double a = 0;
 
 	if (c < C)
@@ -213,14 +221,14 @@ colsum_part(double *part, const float *x, size_t N, int C)
 }
 
 __global__ static void
-colsum_final(float *db, const double *part, int C)
+colsum_final(float *db, const double *part, int C, int P)
 {
 	int c = blockIdx.x * blockDim.x + threadIdx.x;
 	double a = 0;
 
 	if (c >= C)
 		return;
-	for (int p = 0; p < COLSUM_PARTS; p++)
+	for (int p = 0; p < P; p++)
 		a += part[(size_t)p * C + c];
 	db[c] += (float)a;
 }
@@ -228,12 +236,13 @@ colsum_final(float *db, const double *part, int C)
 void
 cuda_colsum_add(float *db, const float *x, size_t N, int C)
 {
-	double *part = (double *)cuda_scratch(3, (size_t)COLSUM_PARTS * C *
+	int P = cuda_sum_parts(N);
+	double *part = (double *)cuda_scratch(3, (size_t)P * C *
 	    sizeof(double));
-	dim3 grid((C + 31) / 32, COLSUM_PARTS), block(32, 8);
+	dim3 grid((C + 31) / 32, P), block(32, 8);
 
-	colsum_part<<<grid, block, 0, cuda_stream>>>(part, x, N, C);
+	colsum_part<<<grid, block, 0, cuda_stream>>>(part, x, N, C, P);
 	KERNEL_CHECK();
-	colsum_final<<<(C + 127) / 128, 128, 0, cuda_stream>>>(db, part, C);
+	colsum_final<<<(C + 127) / 128, 128, 0, cuda_stream>>>(db, part, C, P);
 	KERNEL_CHECK();
 }
