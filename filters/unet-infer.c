@@ -358,8 +358,9 @@ main(int argc, char **argv)
 		die("overlap %d must be less than the window size %d",
 		    f.cmd.overlap, f.S);
 	f.stride = f.S - f.cmd.overlap;
-	f.x = xmalloc_array((size_t)f.B * f.S * f.S * 3, sizeof(float));
-	f.probs = xmalloc_array((size_t)f.B * f.S * f.S * f.K, sizeof(float));
+	f.x = nn_host_alloc(ops, (size_t)f.B * f.S * f.S * 3 * sizeof(float));
+	f.probs = nn_host_alloc(ops, (size_t)f.B * f.S * f.S * f.K *
+	    sizeof(float));
 	f.wwin = xmalloc_array((size_t)f.S * f.S, sizeof(float));
 	make_window(f.wwin, f.S);
 	f.jobs = xmalloc_array(f.B, sizeof *f.jobs);
@@ -404,6 +405,8 @@ main(int argc, char **argv)
 	if (f.cmd.probs)
 		atomic_commit(&probs);
 	unet_free(f.net);
+	nn_host_free(ops, f.x);
+	nn_host_free(ops, f.probs);
 	nn_backend_close(ops);
 	return 0;
 }

@@ -500,8 +500,9 @@ setup(struct trainer *t)
 	/* the gradient buckets start in the backward pass */
 	t->s.net->grad_ready = comm_grads_ready;
 	px = (size_t)t->cfg.model.input_h * t->cfg.model.input_w;
-	t->x = xmalloc_array((size_t)t->cfg.train.batch * px * 3, sizeof *t->x);
-	t->y = xmalloc_array((size_t)t->cfg.train.batch * px, 1);
+	t->x = nn_host_alloc(t->ops, (size_t)t->cfg.train.batch * px * 3 *
+	    sizeof *t->x);
+	t->y = nn_host_alloc(t->ops, (size_t)t->cfg.train.batch * px);
 	t->tty = isatty(2);
 	if (t->comm.rank == 0) {
 		const char *log = t->cmd.log;
@@ -607,6 +608,8 @@ main(int argc, char **argv)
 	}
 	if (t.log && fclose(t.log) != 0)
 		die("%s: write error:", t.cmd.log);
+	nn_host_free(t.ops, t.x);
+	nn_host_free(t.ops, t.y);
 	nn_backend_close(t.ops);
 	comm_finalize();
 	return 0;

@@ -160,6 +160,25 @@ nn_backend_open(const char *name, const struct nn_backend_opts *o)
 	return ops;
 }
 
+void *
+nn_host_alloc(const struct nn_ops *ops, size_t bytes)
+{
+	if (ops->host_alloc != NULL)
+		return ops->host_alloc(bytes);
+	return xmalloc(bytes ? bytes : 1);
+}
+
+void
+nn_host_free(const struct nn_ops *ops, void *p)
+{
+	if (p == NULL)
+		return;
+	if (ops->host_free != NULL)
+		ops->host_free(p);
+	else
+		free(p);
+}
+
 void
 nn_backend_close(const struct nn_ops *ops)
 {

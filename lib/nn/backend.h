@@ -35,6 +35,11 @@ const struct nn_ops *nn_backend_try(const char *name,
     const struct nn_backend_opts *o, char *why, size_t whylen);
 void nn_backend_close(const struct nn_ops *ops);
 
+/* BYTES of host memory that OPS's upload and download move fastest
+ * (ops.h host_alloc), or malloc's; dies where there is none. */
+void *nn_host_alloc(const struct nn_ops *ops, size_t bytes);
+void nn_host_free(const struct nn_ops *ops, void *p);
+
 /* The table of the backend called NAME without opening it, or NULL. */
 const struct nn_ops *nn_backend_find(const char *name);
 /* "cpu" or "cpu, cuda": the backends this build has. */

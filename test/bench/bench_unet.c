@@ -177,8 +177,9 @@ main(int argc, char **argv)
 	double fpi = forward_flops(&cfg.model);
 	rng_seed(&r, 1);
 	size_t npx = (size_t)B * cfg.model.input_h * cfg.model.input_w;
-	float *x = xmalloc_array(npx * cfg.model.in_channels, sizeof(float));
-	uint8_t *lab = xmalloc(npx);
+	float *x = nn_host_alloc(o, npx * cfg.model.in_channels *
+	    sizeof(float));
+	uint8_t *lab = nn_host_alloc(o, npx);
 	for (size_t i = 0; i < npx * cfg.model.in_channels; i++)
 		x[i] = (float)rng_uniform(&r) * 2 - 1;
 	for (size_t i = 0; i < npx; i++)
@@ -188,7 +189,7 @@ main(int argc, char **argv)
 
 	if (strcmp(mode, "train") != 0) {
 		struct unet *net = unet_create(&cfg.model, B, 0, o);
-		float *probs = xmalloc_array(npx * cfg.model.classes,
+		float *probs = nn_host_alloc(o, npx * cfg.model.classes *
 		    sizeof(float));
 		unet_init_params(net, &r);
 		double t0 = 0;
@@ -202,7 +203,7 @@ main(int argc, char **argv)
 		    bo.precision, fpi);
 		printf("bench: infer_peak_rss_mb %.0f MB\n", peak_rss_mb());
 		fflush(stdout);
-		free(probs);
+		nn_host_free(o, probs);
 		unet_free(net);
 	}
 	if (strcmp(mode, "infer") != 0) {
@@ -226,8 +227,8 @@ main(int argc, char **argv)
 		adam_free(&opt, net);
 		unet_free(net);
 	}
-	free(x);
-	free(lab);
+	nn_host_free(o, x);
+	nn_host_free(o, lab);
 	nn_backend_close(o);
 	xfshut(stdout, "<stdout>");
 	return 0;

@@ -51,7 +51,7 @@ void gpu_sgemm(int ta, int tb, int M, int N, int K, float alpha,
 /* Device scratch buffer SLOT (0 .. CUDA_SCRATCH_SLOTS-1), at least BYTES
  * long; it grows on the first step and is reused after, freed by the
  * backend's shutdown. */
-#define CUDA_SCRATCH_SLOTS 4
+#define CUDA_SCRATCH_SLOTS 5
 float *cuda_scratch(int slot, size_t bytes);
 
 /* Row blocks of a deterministic column sum over N rows (runtime.cu). */

@@ -8,9 +8,7 @@
  * chunk an im2col kernel writes every pixel's 3x3 neighbourhood over the
  * channel concat [inp | inp2] (9*(Cin+Cin2) values, tap major, zeros
  * outside the image) into a scratch matrix of at most col_floats() floats,
- * small enough to stay in the L2 cache of a current GPU (tens of MiB)
- * between the kernel that writes it and the GEMM that reads it, and one
- * GEMM multiplies it by the [3][3][C][Cout] weights.  A second kernel
+ * and one GEMM multiplies it by the [3][3][C][Cout] weights.  A second kernel
  * adds the bias and applies the leaky ReLU.  The input gradient is the
  * 3x3 conv of dout with the weights flipped in space and transposed in
  * channels, two products (dinp, dinp2) of one im2col; the weight gradient
@@ -26,22 +24,30 @@
 
 #include "nn/cuda/common.cuh"
 
-/* Floats of one im2col / scatter chunk: 64 MiB, or SMEARSEG_CUDA_COL_MIB
- * MiB (for tuning).  Larger chunks mean fewer, larger GEMMs and launches;
- * smaller ones stay in the L2 cache between the kernel that writes a
- * chunk and the GEMM that reads it. */
+/* Floats of one im2col / scatter chunk: 1 GiB or a quarter of the free
+ * device memory, whichever is less, or SMEARSEG_CUDA_COL_MIB MiB (for
+ * tuning).  On an H200, 64 MiB chunks (which stay in its 60 MiB L2 cache
+ * between the kernel that writes a chunk and the GEMM that reads it) ran
+ * the reference network 15 to 20 % slower than 1 GiB ones: fewer, larger GEMMs
+ * and launches win over the cache. */
 static size_t
 col_floats(void)
 {
 	static size_t n;
+	size_t freeb, total;
 	const char *e;
 
 	if (n == 0) {
-		n = (size_t)16 << 20;
+		n = (size_t)1 << 28;
+		CUDA_CHECK(cudaMemGetInfo(&freeb, &total));
+		if (n > freeb / 16)
+			n = freeb / 16;
 		if ((e = getenv("SMEARSEG_CUDA_COL_MIB")) != NULL && atoi(e) > 0)
 			n = (size_t)atoi(e) << 18;
-		if (n > (size_t)1 << 30)
-			n = (size_t)1 << 30;
+		if (n < (size_t)1 << 20)
+			n = (size_t)1 << 20;
+		if (n > (size_t)1 << 29)
+			n = (size_t)1 << 29;
 	}
 	return n;
 }
@@ -71,8 +77,8 @@ chunk_rows(int nrows, int W, size_t K)
  */
 template <typename T>
 __global__ static void
-im2col3x3(T *col, const T *in1, int c1, const T *in2, int c2, int r0,
-    int R, int H, int W)
+im2col3x3(T *col, int ld, const T *in1, int c1, const T *in2, int c2,
+    int r0, int R, int H, int W)
 {
 	int cv = c1 + c2;
 	unsigned n = (unsigned)R * W * cv;
@@ -83,7 +89,7 @@ im2col3x3(T *col, const T *in1, int c1, const T *in2, int c2, int r0,
 		int c = (int)(i - px * cv), rowi = (int)(px / W);
 		int x = (int)px - rowi * W, row = r0 + rowi, b = row / H;
 		int y = row - b * H;
-		T *dst = col + (size_t)px * 9 * cv + c;
+		T *dst = col + (size_t)px * ld + c;
 #pragma unroll
 		for (int t = 0; t < 9; t++) {
 			int yy = y + t / 3 - 1, xx = x + t % 3 - 1;
@@ -96,27 +102,60 @@ im2col3x3(T *col, const T *in1, int c1, const T *in2, int c2, int r0,
 				v = zero_of<T>();
 			dst[t * cv] = v;
 		}
+		if (c == cv - 1)        /* the row's padding, if any */
+			for (int k = 9 * cv - c; k < ld - c; k++)
+				dst[k] = zero_of<T>();
 	}
 }
 
-/* im2col3x3 with float4 where every row of in1, in2 and col is whole
- * float4s, float otherwise. */
+/* The row length of an im2col matrix of K values per pixel: K where it
+ * is whole float4s, else K rounded up to 8 (the first layer's 27).
+ * cuBLAS reads rows of a length that is not a multiple of 16 bytes with
+ * its slow kernels: 30 times slower here, on the 3-channel input. */
+static size_t
+padded_k(size_t K)
+{
+	return K % 4 == 0 ? K : (K + 7) & ~(size_t)7;
+}
+
+/* im2col3x3 into rows of padded_k(9 * (C1 + C2)) floats, with float4
+ * where every row of in1, in2 and col is whole float4s, float otherwise. */
 static void
 im2col(float *col, const float *in1, int C1, const float *in2, int C2,
     int r0, int R, int H, int W)
 {
 	size_t px = (size_t)R * W;
+	int ld = (int)padded_k((size_t)9 * (C1 + C2));
 
 	if (C1 % 4 == 0 && C2 % 4 == 0 && aligned16(in1) && aligned16(in2) &&
 	    aligned16(col)) {
 		im2col3x3<float4><<<nblocks(px * (C1 + C2) / 4), THREADS, 0,
-		    cuda_stream>>>((float4 *)col, (const float4 *)in1, C1 / 4,
-		    (const float4 *)in2, C2 / 4, r0, R, H, W);
+		    cuda_stream>>>((float4 *)col, ld / 4, (const float4 *)in1,
+		    C1 / 4, (const float4 *)in2, C2 / 4, r0, R, H, W);
 	} else {
 		im2col3x3<float><<<nblocks(px * (C1 + C2)), THREADS, 0,
-		    cuda_stream>>>(col, in1, C1, in2, C2, r0, R, H, W);
+		    cuda_stream>>>(col, ld, in1, C1, in2, C2, r0, R, H, W);
 	}
 	KERNEL_CHECK();
+}
+
+/* The weights W (K rows of LDW floats, N used) with rows of zeros up to
+ * padded_k(K), in scratch: the other side of a padded im2col. */
+static const float *
+padded_weights(const float *w, int ldw, int N, size_t K)
+{
+	size_t Kp = padded_k(K);
+	float *wp;
+
+	if (Kp == K)
+		return w;
+	wp = cuda_scratch(4, Kp * N * sizeof(float));
+	CUDA_CHECK(cudaMemcpy2DAsync(wp, (size_t)N * sizeof(float), w,
+	    (size_t)ldw * sizeof(float), (size_t)N * sizeof(float), K,
+	    cudaMemcpyDeviceToDevice, cuda_stream));
+	CUDA_CHECK(cudaMemsetAsync(wp + K * N, 0, (Kp - K) * N * sizeof(float),
+	    cuda_stream));
+	return wp;
 }
 
 /* y (M, N) = leaky ReLU of slope alpha of y + bias (bias may be NULL;
@@ -174,17 +213,19 @@ static void
 conv3x3(const struct conv_out *o, int nout, const float *in1, int C1,
     const float *in2, int C2, int B, int H, int W)
 {
-	size_t K = (size_t)9 * (C1 + C2);
-	int nrows = B * H, R = chunk_rows(nrows, W, K);
-	float *col = cuda_scratch(0, (size_t)R * W * K * sizeof(float));
+	size_t K = (size_t)9 * (C1 + C2), Kp = padded_k(K);
+	int nrows = B * H, R = chunk_rows(nrows, W, Kp);
+	float *col = cuda_scratch(0, (size_t)R * W * Kp * sizeof(float));
 
 	for (int r0 = 0; r0 < nrows; r0 += R) {
 		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
 		im2col(col, in1, C1, in2, C2, r0, rr, H, W);
 		for (int j = 0; j < nout; j++) {
 			float *y = o[j].out + (size_t)r0 * W * o[j].N;
-			gpu_sgemm(0, 0, M, o[j].N, (int)K, 1, col, (int)K,
-			    o[j].w, o[j].ldw, 0, y, o[j].N);
+			const float *w = padded_weights(o[j].w, o[j].ldw,
+			    o[j].N, K);
+			gpu_sgemm(0, 0, M, o[j].N, (int)Kp, 1, col, (int)Kp,
+			    w, w == o[j].w ? o[j].ldw : o[j].N, 0, y, o[j].N);
 			if (o[j].bias != NULL || o[j].alpha != 1)
 				bias_act_rows(y, o[j].bias, (size_t)M, o[j].N,
 				    o[j].alpha);
@@ -221,15 +262,15 @@ cuda_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
     int B, int H, int W, int Cin, int Cin2, int Cout)
 {
 	int C = Cin + Cin2, nrows = B * H;
-	size_t K = (size_t)9 * C;
-	int R = chunk_rows(nrows, W, K);
-	float *col = cuda_scratch(0, (size_t)R * W * K * sizeof(float));
+	size_t K = (size_t)9 * C, Kp = padded_k(K);
+	int R = chunk_rows(nrows, W, Kp);
+	float *col = cuda_scratch(0, (size_t)R * W * Kp * sizeof(float));
 
 	// dw (9C, Cout) += col^T (9C, M) dout (M, Cout), chunk by chunk
 	for (int r0 = 0; r0 < nrows; r0 += R) {
 		int rr = nrows - r0 < R ? nrows - r0 : R, M = rr * W;
 		im2col(col, inp, Cin, inp2, Cin2, r0, rr, H, W);
-		gpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)K,
+		gpu_sgemm(1, 0, (int)K, Cout, M, 1, col, (int)Kp,
 		    dout + (size_t)r0 * W * Cout, Cout, 1, dw, Cout);
 	}
 	cuda_colsum_add(dbias, dout, (size_t)B * H * W, Cout);

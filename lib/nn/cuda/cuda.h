@@ -38,6 +38,8 @@ void cuda_free(void *p);
 void cuda_zero(void *p, size_t bytes);
 void cuda_upload(void *dst, const void *host_src, size_t bytes);
 void cuda_download(void *host_dst, const void *src, size_t bytes);
+void *cuda_host_alloc(size_t bytes);
+void cuda_host_free(void *p);
 
 // --- collectives (nccl.cu) -----------------------------------------------------
 int cuda_collective_init(int rank, int size, int local_size,

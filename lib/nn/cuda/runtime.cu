@@ -158,6 +158,24 @@ cuda_download(void *host_dst, const void *src, size_t bytes)
 	CUDA_CHECK(cudaStreamSynchronize(cuda_stream));
 }
 
+void *
+cuda_host_alloc(size_t bytes)
+{
+	void *p = NULL;
+
+	if (device < 0)
+		die("the cuda backend is used before it is opened");
+	CUDA_CHECK(cudaMallocHost(&p, bytes ? bytes : 1));
+	return p;
+}
+
+void
+cuda_host_free(void *p)
+{
+	if (p != NULL)
+		CUDA_CHECK(cudaFreeHost(p));
+}
+
 float *
 cuda_scratch(int slot, size_t bytes)
 {
