@@ -318,6 +318,12 @@ nn_profile_wrap(const struct nn_ops *ops)
 	return &wrapped;
 }
 
+void
+nn_profile_reset(void)
+{
+	nlines = 0;
+}
+
 static int
 by_time(const void *a, const void *b)
 {

@@ -17,6 +17,9 @@
 
 /* A copy of OPS whose ops are timed (one backend at a time). */
 const struct nn_ops *nn_profile_wrap(const struct nn_ops *ops);
+/* Forget the times so far (after a benchmark's warm-up steps); nothing
+ * where the backend is not profiled. */
+void nn_profile_reset(void);
 /* The time of each op and shape so far, largest first. */
 void nn_profile_report(FILE *f);
 

@@ -39,6 +39,7 @@
 #include "util.h"
 #include "nn/adam.h"
 #include "nn/backend.h"
+#include "nn/profile.h"
 #include "nn/config.h"
 #include "nn/unet.h"
 
@@ -194,8 +195,11 @@ main(int argc, char **argv)
 		unet_init_params(net, &r);
 		double t0 = 0;
 		for (int s = 0; s < steps + 2; s++) {
-			if (s == 2)
+			if (s == 2) {
+				o->sync();
+				nn_profile_reset();
 				t0 = now_seconds();
+			}
 			unet_forward(net, x, B);
 			unet_probs(net, probs);
 		}
@@ -213,8 +217,11 @@ main(int argc, char **argv)
 		unet_init_params(net, &r);
 		adam_init(&opt, net, &cfg.train.adam);
 		for (int s = 0; s < steps + 2; s++) {
-			if (s == 2)
+			if (s == 2) {
+				o->sync();
+				nn_profile_reset();
 				t0 = now_seconds();
+			}
 			unet_forward_loss(net, x, lab, NULL, B);
 			unet_zero_grad(net);
 			unet_backward(net, unet_loss_wsum(net));

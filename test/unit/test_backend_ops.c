@@ -30,8 +30,8 @@
  * their GEMMs), and the weights after the last step within 1e-3 of the total
  * step size STEPS * lr plus rtol (the golden test's floor: Adam moves a
  * weight whose gradient is near zero by a visible fraction of lr for a
- * tiny change of that gradient), plus, where a step's gradient on R is
- * within its tolerance of zero, 2 STEPS lr times the largest over the
+ * tiny change of that gradient), plus, where a step's gradient on X or R
+ * is within its tolerance of zero, 2 STEPS lr times the largest over the
  * steps of min(1, 2 tol(g)/|g|): the sign of such a gradient is noise,
  * and that step may go either way.
  *
@@ -1188,7 +1188,7 @@ test_unet(int norm)
 		cw[k] = 0.5f + k * 0.2f;
 	struct unet *shape = unet_create(&cfg.model, 1, 0, &ref_ops);
 	noise = xcalloc(shape->nparams, sizeof(float));
-	train_steps(X, &cfg, x, lab, cw, B, lx, &wx, NULL);
+	train_steps(X, &cfg, x, lab, cw, B, lx, &wx, noise);
 	train_steps(R, &cfg, x, lab, cw, B, lr_, &wr, noise);
 
 	double tol = rtol_gemm > RTOL ? 2 * rtol_gemm : 10 * RTOL, worst = 0;

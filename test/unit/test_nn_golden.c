@@ -152,9 +152,15 @@ compare_params(const char *stage, struct unet *net, const float *buf,
     const struct st_file *f, const char *fname, const char *prefix,
     double atol, const float *noise, double lr)
 {
-	struct tensor *c = model_export(net, buf, "");
-	struct tensor *e = noise != NULL ? model_export(net, noise, "") : NULL;
+	struct tensor *c = model_export(net, buf, ""), *e = NULL;
 	char name[96];
+
+	if (noise != NULL) {            /* model_export reads backend memory */
+		float *d = ops->alloc(net->nparams * sizeof(float));
+		ops->upload(d, noise, net->nparams * sizeof(float));
+		e = model_export(net, d, "");
+		ops->free(d);
+	}
 
 	for (int i = 0; i < net->nptab; i++) {
 		const struct unet_param *p = &net->ptab[i];
