@@ -178,6 +178,30 @@ compare_params(const char *stage, struct unet *net, const float *buf,
 		model_tensors_free(net, e);
 }
 
+/* The worst |a - b| over the tensors of A and B (net layout), in units of
+ * ATOL * max|b of the tensor| + RTOL * |b|; the tensor's name in WHERE. */
+static double
+worst_tensor(const struct unet *net, const float *a, const float *b,
+    const char **where)
+{
+	double worst = 0;
+
+	*where = "";
+	for (int t = 0; t < net->nptab; t++) {
+		const struct unet_param *p = &net->ptab[t];
+		double sc = 0;
+		for (size_t i = p->off; i < p->off + p->n; i++)
+			sc = fmax(sc, fabs(b[i]));
+		for (size_t i = p->off; i < p->off + p->n; i++) {
+			double r = fabs((double)a[i] - b[i]) / (ATOL * sc +
+			    RTOL * fabs(b[i]) + 1e-30);
+			if (r > worst)
+				worst = r, *where = p->name;
+		}
+	}
+	return worst;
+}
+
 static void
 golden(const char *fname, const char *yaml_path)
 {
@@ -249,6 +273,21 @@ golden(const char *fname, const char *yaml_path)
 	float lr = (float)meta_num(&f, fname, "adam.lr"), ls[3];
 	float *noise = xcalloc(net->nparams, sizeof(float));
 	float *g = xmalloc_array(net->nparams, sizeof(float));
+	// on another backend than the CPU, the same steps on the CPU beside
+	// it, the gradients of each step compared: where the two part
+	const struct nn_ops *cpu = NULL;
+	struct unet *twin = NULL;
+	struct adam topt;
+	float *gc = NULL;
+	if (strcmp(ops->name, "cpu") != 0) {
+		char why[256];
+		if ((cpu = nn_backend_try("cpu", NULL, why, sizeof why)) == NULL)
+			die("%s", why);
+		twin = unet_create(&cfg, B, 1, cpu);
+		model_import(twin, twin->params, &f, fname, "");
+		adam_init(&topt, twin, &as);
+		gc = xmalloc_array(net->nparams, sizeof(float));
+	}
 	for (int step = 0; step < 3; step++) {
 		if (step > 0) {
 			ls[step] = unet_forward_loss(net, x->data, lab->data,
@@ -260,7 +299,34 @@ golden(const char *fname, const char *yaml_path)
 		}
 		ops->download(g, net->grads, net->nparams * sizeof(float));
 		grad_noise(net, g, noise);
+		if (twin != NULL) {
+			const char *where;
+			unet_forward_loss(twin, x->data, lab->data, cw->data,
+			    B);
+			unet_zero_grad(twin);
+			unet_backward(twin, unet_loss_wsum(twin));
+			cpu->download(gc, twin->grads, net->nparams *
+			    sizeof(float));
+			double w = worst_tensor(net, g, gc, &where);
+			tap_ok(w <= 1, "step %d: the gradients on %s and cpu "
+			    "agree: worst %.3g of the tolerance, in %s",
+			    step + 1, ops->name, w, where);
+			adam_step(&topt, twin, lr);
+		}
 		adam_step(&opt, net, lr);
+	}
+	if (twin != NULL) {
+		float *wc = xmalloc_array(net->nparams, sizeof(float));
+		const char *where;
+		ops->download(g, net->params, net->nparams * sizeof(float));
+		cpu->download(wc, twin->params, net->nparams * sizeof(float));
+		double w = worst_tensor(net, g, wc, &where);
+		printf("# after 3 steps, the weights on %s and cpu differ by "
+		    "%.3g of the tolerance at most, in %s\n", ops->name, w,
+		    where);
+		free(wc), free(gc);
+		adam_free(&topt, twin);
+		unet_free(twin);
 	}
 	compare("3 step losses", ls, losses->data, 3, -1);
 	compare_params("step3", net, net->params, &f, fname, "step3.",

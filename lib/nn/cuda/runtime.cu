@@ -192,47 +192,16 @@ cuda_scratch(int slot, size_t bytes)
 
 // --- GEMM -------------------------------------------------------------------
 
-/* The longest sum of one cuBLAS call, in products: a weight gradient sums
- * over every pixel of a chunk (millions), and on an H200 cuBLAS ran such a
- * GEMM in BF16 seven times slower than in TF32, on few of its processors.
- * Longer sums are cut into calls of at most this many that add to C in
- * order (beta = 1 after the first).  SMEARSEG_CUDA_SPLIT_K overrides it
- * (0: no cut), for tuning. */
-static int
-split_k(void)
-{
-	static int k = -1;
-	const char *e;
-
-	if (k < 0) {
-		k = 1 << 17;
-		if ((e = getenv("SMEARSEG_CUDA_SPLIT_K")) != NULL && *e != '\0')
-			k = atoi(e) > 0 ? atoi(e) : 0;
-	}
-	return k;
-}
-
 void
 gpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
     int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-	int step = split_k() > 0 && K > split_k() ? split_k() : K;
-
 	if (M == 0 || N == 0)
 		return;
-	for (int k0 = 0; k0 < K || k0 == 0; k0 += step) {
-		int kk = K - k0 < step ? K - k0 : step;
-		// row-major A (M x K): column k0 is A + k0, or row k0 if ta
-		const float *a = A + (ta ? (size_t)k0 * lda : (size_t)k0);
-		const float *b = B + (tb ? (size_t)k0 : (size_t)k0 * ldb);
-		float bt = k0 == 0 ? beta : 1.0f;
-		CUBLAS_CHECK(cublasGemmEx(cuda_blas, tb ? CUBLAS_OP_T :
-		    CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, kk,
-		    &alpha, b, CUDA_R_32F, ldb, a, CUDA_R_32F, lda, &bt, C,
-		    CUDA_R_32F, ldc, compute, CUBLAS_GEMM_DEFAULT));
-		if (K == 0)
-			break;
-	}
+	CUBLAS_CHECK(cublasGemmEx(cuda_blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+	    ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, CUDA_R_32F, ldb,
+	    A, CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc, compute,
+	    CUBLAS_GEMM_DEFAULT));
 }
 
 // --- column sums ------------------------------------------------------------
