@@ -1327,7 +1327,8 @@ main(int argc, char **argv)
 	    test_conv3x3(2, 6, 5, 20, 0, 12, 0.1f, 1));
 	RUN(NN_OP_CONCAT, test_conv3x3(2, 6, 9, 12, 9, 20, 0.1f, 0);
 	    test_conv3x3(1, 5, 5, 3, 2, 4, 1, 0));
-	RUN(NN_OP_CONV1X1, test_conv1x1(77, 16, 10); test_conv1x1(5, 3, 7));
+	RUN(NN_OP_CONV1X1, test_conv1x1(77, 16, 10); test_conv1x1(5, 3, 7);
+	    test_conv1x1(33, 72, 8));
 	RUN(NN_OP_CONVT2X2, test_convt2x2(2, 3, 5, 16, 8);
 	    test_convt2x2(1, 4, 4, 5, 3));
 	RUN(NN_OP_MAXPOOL2X2, test_maxpool(2, 6, 8, 5));

@@ -23,11 +23,23 @@
  * whose gradient changes sign between steps), its sign is noise, and
  * that step may go either way: such an element may be off by up to
  * 3 * lr times the largest over the steps of min(1, 2 * tolerance(g) /
- * |g|), the share of the gradient that the tolerance leaves unknown.  A GEMM that sums in
- * another order than PyTorch's (cuBLAS) moves those elements; a wrong
- * Adam formula still moves the elements of well-known gradient.  The worst error of each tensor is printed.  The fixtures are
- * committed, so the test needs no PyTorch.  -b BACKEND checks another
- * backend than the CPU against the same fixtures.
+ * |g|), the share of the gradient that the tolerance leaves unknown; a
+ * wrong Adam formula still moves the elements of well-known gradient.
+ * The worst error of each tensor is printed.  The fixtures are committed,
+ * so the test needs no PyTorch.
+ *
+ * -b BACKEND checks another backend than the CPU against the same
+ * fixtures: the logits, loss and gradients, and the losses of the three
+ * steps.  Its weights after the steps are compared with the CPU backend's
+ * beside it after the first step, not with the fixture's after the third:
+ * at the fixture's lr of 1e-2 each step moves every weight by about a
+ * tenth of its size, and by the second step some leaky ReLU inputs lie
+ * within 5e-8 of their layer's scale of zero, so an implementation that
+ * sums in another order than PyTorch's CPU takes the other slope there,
+ * and the gradients part.  On an H200 (cuBLAS) the GroupNorm fixture's
+ * gradients agree with the CPU's to 0.09 of the tolerance in step 1, 1.2
+ * in step 2 and 3000 in step 3, while the three losses agree; the lines
+ * starting with '#' show these figures for steps 2 and 3.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -202,6 +214,35 @@ worst_tensor(const struct unet *net, const float *a, const float *b,
 	return worst;
 }
 
+/* The weights of NET (the backend under test) and TWIN (the CPU) after
+ * one Adam step of rate LR, as compare_steps with the noise of the first
+ * step's gradient. */
+static void
+compare_twin(struct unet *net, struct unet *twin, const struct nn_ops *cpu,
+    const float *noise, double lr)
+{
+	float *a = xmalloc_array(net->nparams, sizeof(float));
+	float *b = xmalloc_array(net->nparams, sizeof(float));
+	double worst = 0;
+	const char *where = "";
+
+	ops->download(a, net->params, net->nparams * sizeof(float));
+	cpu->download(b, twin->params, net->nparams * sizeof(float));
+	for (int t = 0; t < net->nptab; t++) {
+		const struct unet_param *p = &net->ptab[t];
+		for (size_t i = p->off; i < p->off + p->n; i++) {
+			double lim = 1e-3 * lr + RTOL * fabs(b[i]) + lr *
+			    noise[i];
+			double r = fabs((double)a[i] - b[i]) / lim;
+			if (r > worst)
+				worst = r, where = p->name;
+		}
+	}
+	tap_ok(worst <= 1, "step 1: the weights on %s and cpu agree: worst "
+	    "%.3g of the limit, in %s", ops->name, worst, where);
+	free(a), free(b);
+}
+
 static void
 golden(const char *fname, const char *yaml_path)
 {
@@ -308,29 +349,29 @@ golden(const char *fname, const char *yaml_path)
 			cpu->download(gc, twin->grads, net->nparams *
 			    sizeof(float));
 			double w = worst_tensor(net, g, gc, &where);
-			tap_ok(w <= 1, "step %d: the gradients on %s and cpu "
-			    "agree: worst %.3g of the tolerance, in %s",
-			    step + 1, ops->name, w, where);
+			if (step == 0)
+				tap_ok(w <= 1, "step 1: the gradients on %s and "
+				    "cpu agree: worst %.3g of the tolerance, in "
+				    "%s", ops->name, w, where);
+			else
+				printf("# step %d: the gradients on %s and cpu "
+				    "differ by %.3g of the tolerance at most, in "
+				    "%s\n", step + 1, ops->name, w, where);
 			adam_step(&topt, twin, lr);
 		}
 		adam_step(&opt, net, lr);
-	}
-	if (twin != NULL) {
-		float *wc = xmalloc_array(net->nparams, sizeof(float));
-		const char *where;
-		ops->download(g, net->params, net->nparams * sizeof(float));
-		cpu->download(wc, twin->params, net->nparams * sizeof(float));
-		double w = worst_tensor(net, g, wc, &where);
-		printf("# after 3 steps, the weights on %s and cpu differ by "
-		    "%.3g of the tolerance at most, in %s\n", ops->name, w,
-		    where);
-		free(wc), free(gc);
-		adam_free(&topt, twin);
-		unet_free(twin);
+		if (twin != NULL && step == 0)
+			compare_twin(net, twin, cpu, noise, lr);
 	}
 	compare("3 step losses", ls, losses->data, 3, -1);
-	compare_params("step3", net, net->params, &f, fname, "step3.",
-	    1e-3 * 3 * lr, noise, lr);
+	if (twin != NULL) {
+		free(gc);
+		adam_free(&topt, twin);
+		unet_free(twin);
+	} else {
+		compare_params("step3", net, net->params, &f, fname, "step3.",
+		    1e-3 * 3 * lr, noise, lr);
+	}
 	free(noise), free(g);
 
 	adam_free(&opt, net);

@@ -302,10 +302,104 @@ cuda_conv3x3_backward(float *dinp, float *dinp2, float *dw, float *dbias,
 
 // --- 1x1 convolution --------------------------------------------------------
 
+/*
+ * The network's head (32 channels to 10 classes) as cuBLAS GEMMs ran at
+ * 0.5 TFLOP/s on an H200: a row of 10 floats is not whole 16-byte
+ * vectors.  Where one side has at most SMALL_C channels and the other is
+ * not a multiple of 4, the products are plain kernels instead: a thread
+ * per pixel for y = x M (M, at most SMALL_C x SMALL_C, in shared memory),
+ * and for the weight gradient a thread per weight summing its pixels in
+ * parts of fixed bounds, the parts then added in order.
+ */
+#define SMALL_C 64
+
+static int
+small_1x1(int Cin, int Cout)
+{
+	return Cin <= SMALL_C && Cout <= SMALL_C && (Cin % 4 || Cout % 4);
+}
+
+/* y[p][j] = (bias ? bias[j] : 0) + sum_i x[p][i] m[i][j] for p < N, with
+ * m (A x Bn) = w, or w^T where TRANS (w then Bn x A). */
+__global__ static void
+rowmul(float *y, const float *x, const float *w, const float *bias, int N,
+    int A, int Bn, int trans)
+{
+	__shared__ float m[SMALL_C * SMALL_C];
+	float acc[SMALL_C];
+
+	for (int k = threadIdx.x; k < A * Bn; k += blockDim.x) {
+		int i = k / Bn, j = k % Bn;
+		m[k] = trans ? w[j * A + i] : w[k];
+	}
+	__syncthreads();
+	for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < N;
+	    p += gridDim.x * blockDim.x) {
+		const float *xp = x + (size_t)p * A;
+#pragma unroll
+		for (int j = 0; j < SMALL_C; j++)
+			acc[j] = j < Bn && bias != NULL ? bias[j] : 0.0f;
+		for (int i = 0; i < A; i++) {
+			float v = xp[i];
+#pragma unroll
+			for (int j = 0; j < SMALL_C; j++)
+				if (j < Bn)
+					acc[j] += v * m[i * Bn + j];
+		}
+		float *yp = y + (size_t)p * Bn;
+#pragma unroll
+		for (int j = 0; j < SMALL_C; j++)
+			if (j < Bn)
+				yp[j] = acc[j];
+	}
+}
+
+/* part[q][i][j] = sum over pixels q*N/P .. of x[p][i] d[p][j]: a block
+ * per part, a thread per (i, j). */
+__global__ static void
+outer_part(double *part, const float *x, const float *d, int N, int A,
+    int Bn, int P)
+{
+	int q = blockIdx.x, n0 = (int)((size_t)N * q / P);
+	int n1 = (int)((size_t)N * (q + 1) / P);
+
+	for (int k = threadIdx.x; k < A * Bn; k += blockDim.x) {
+		int i = k / Bn, j = k % Bn;
+		double a = 0;
+		for (int p = n0; p < n1; p++)
+			a += x[(size_t)p * A + i] * d[(size_t)p * Bn + j];
+		part[(size_t)q * A * Bn + k] = a;
+	}
+}
+
+__global__ static void
+outer_final(float *dw, const double *part, int n, int P)
+{
+	for (int k = blockIdx.x * blockDim.x + threadIdx.x; k < n;
+	    k += gridDim.x * blockDim.x) {
+		double a = 0;
+		for (int q = 0; q < P; q++)
+			a += part[(size_t)q * n + k];
+		dw[k] += (float)a;
+	}
+}
+
+static unsigned
+row_blocks(int N)
+{
+	return (unsigned)((N + 127) / 128 < 4096 ? (N + 127) / 128 : 4096);
+}
+
 void
 cuda_conv1x1_forward(float *out, const float *inp, const float *w,
     const float *bias, int N, int Cin, int Cout)
 {
+	if (small_1x1(Cin, Cout)) {
+		rowmul<<<row_blocks(N), 128, 0, cuda_stream>>>(out, inp, w,
+		    bias, N, Cin, Cout, 0);
+		KERNEL_CHECK();
+		return;
+	}
 	LAUNCH_INDEXED(fill_rows, (size_t)N * Cout, out, bias, (size_t)N,
 	    Cout);
 	gpu_sgemm(0, 0, N, Cout, Cin, 1, inp, Cin, w, Cout, 1, out, Cout);
@@ -316,11 +410,31 @@ cuda_conv1x1_backward(float *dinp, float *dw, float *dbias,
     const float *dout, const float *inp, const float *w,
     int N, int Cin, int Cout)
 {
-	gpu_sgemm(1, 0, Cin, Cout, N, 1, inp, Cin, dout, Cout, 1, dw, Cout);
+	if (small_1x1(Cin, Cout)) {
+		int P = cuda_sum_parts((size_t)N);
+		double *part = (double *)cuda_scratch(3, (size_t)P * Cin *
+		    Cout * sizeof(double));
+		outer_part<<<P, 256, 0, cuda_stream>>>(part, inp, dout, N, Cin,
+		    Cout, P);
+		KERNEL_CHECK();
+		outer_final<<<(Cin * Cout + 255) / 256, 256, 0, cuda_stream>>>(
+		    dw, part, Cin * Cout, P);
+		KERNEL_CHECK();
+	} else {
+		gpu_sgemm(1, 0, Cin, Cout, N, 1, inp, Cin, dout, Cout, 1, dw,
+		    Cout);
+	}
 	cuda_colsum_add(dbias, dout, (size_t)N, Cout);
-	if (dinp != NULL)
+	if (dinp == NULL)
+		return;
+	if (small_1x1(Cin, Cout)) {
+		rowmul<<<row_blocks(N), 128, 0, cuda_stream>>>(dinp, dout, w,
+		    NULL, N, Cout, Cin, 1);
+		KERNEL_CHECK();
+	} else {
 		gpu_sgemm(0, 1, N, Cin, Cout, 1, dout, Cout, w, Cout, 0, dinp,
 		    Cin);
+	}
 }
 
 // --- 2x2 stride-2 transposed convolution ------------------------------------
