@@ -28,6 +28,21 @@ M() { echo "$BATS_FILE_TMPDIR/m.st"; }
 	unet-infer -m "$(M)" v.ppm | cmp - a.pgm
 }
 
+@test "unet-infer: SMEARSEG_PROFILE times each op on stderr and changes no map" {
+	unet-infer -m "$(M)" "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
+	SMEARSEG_PROFILE=1 unet-infer -q -m "$(M)" "$F/val.pam" \
+	    >"$BATS_TEST_TMPDIR/b.pgm" 2>"$BATS_TEST_TMPDIR/err"
+	cmp "$BATS_TEST_TMPDIR/a.pgm" "$BATS_TEST_TMPDIR/b.pgm"
+	head -1 "$BATS_TEST_TMPDIR/err" | grep -q "^profile: cpu .* s in [0-9]* kinds of op$"
+	grep -q "^profile: .* calls  conv3x3 [a-z]* 32x32 3->" "$BATS_TEST_TMPDIR/err"
+	grep -q "^profile: .* calls  softmax$" "$BATS_TEST_TMPDIR/err"
+	# the shares add up to 100 %
+	grep "^profile: .*%" "$BATS_TEST_TMPDIR/err" | awk '{ s += $2 } END { exit !(s > 99.5 && s < 100.5) }'
+	# without it, nothing is printed
+	run --separate-stderr unet-infer -q -m "$(M)" "$F/val.pam"
+	[ -z "$stderr" ]
+}
+
 @test "unet-infer: batch size does not change the maps" {
 	unet-infer -m "$(M)" -b 1 "$F/val.pam" >"$BATS_TEST_TMPDIR/a.pgm"
 	unet-infer -m "$(M)" -b 3 "$F/val.pam" | cmp - "$BATS_TEST_TMPDIR/a.pgm"
