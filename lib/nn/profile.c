@@ -75,16 +75,25 @@ end(double flop, const char *fmt, ...)
 	lines[i].calls++;
 }
 
+/* One 3x3 conv FN, forward or for inference (KIND). */
+static void
+timed_conv3x3(nn_conv3x3_fn *fn, const char *kind, float *out,
+    const float *inp, const float *inp2, const float *w, const float *bias,
+    int B, int H, int W, int Cin, int Cin2, int Cout, float alpha)
+{
+	begin();
+	fn(out, inp, inp2, w, bias, B, H, W, Cin, Cin2, Cout, alpha);
+	end(18.0 * B * H * W * (Cin + Cin2) * Cout, "conv3x3 %s %dx%d %d->%d",
+	    kind, H, W, Cin + Cin2, Cout);
+}
+
 static void
 p_conv3x3_forward(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,
     int Cin2, int Cout, float alpha)
 {
-	begin();
-	real->conv3x3_forward(out, inp, inp2, w, bias, B, H, W, Cin, Cin2,
-	    Cout, alpha);
-	end(18.0 * B * H * W * (Cin + Cin2) * Cout, "conv3x3 forward %dx%d "
-	    "%d->%d", H, W, Cin + Cin2, Cout);
+	timed_conv3x3(real->conv3x3_forward, "forward", out, inp, inp2, w,
+	    bias, B, H, W, Cin, Cin2, Cout, alpha);
 }
 
 static void
@@ -92,11 +101,8 @@ p_conv3x3_infer(float *out, const float *inp, const float *inp2,
     const float *w, const float *bias, int B, int H, int W, int Cin,
     int Cin2, int Cout, float alpha)
 {
-	begin();
-	real->conv3x3_infer(out, inp, inp2, w, bias, B, H, W, Cin, Cin2,
-	    Cout, alpha);
-	end(18.0 * B * H * W * (Cin + Cin2) * Cout, "conv3x3 infer %dx%d "
-	    "%d->%d", H, W, Cin + Cin2, Cout);
+	timed_conv3x3(real->conv3x3_infer, "infer", out, inp, inp2, w, bias,
+	    B, H, W, Cin, Cin2, Cout, alpha);
 }
 
 static void

@@ -104,10 +104,11 @@ leaky(float4 v, float alpha)
 
 /* A grid-stride kernel KERNEL<I> over N items, with 32-bit indices where
  * N allows (a 64-bit division is a long subroutine on a GPU; a 32-bit one
- * a few instructions), 64-bit otherwise. */
+ * a few instructions), 64-bit otherwise.  Below 2^31, the last index plus
+ * the grid's stride cannot wrap round. */
 #define LAUNCH_INDEXED(kernel, n, ...) do { \
 	size_t launch_n_ = (n); \
-	if (launch_n_ <= (size_t)UINT32_MAX) \
+	if (launch_n_ <= (size_t)INT32_MAX) \
 		kernel<uint32_t><<<nblocks(launch_n_), THREADS, 0, \
 		    cuda_stream>>>(__VA_ARGS__); \
 	else \
