@@ -15,7 +15,8 @@
 
 #include "nn/ops.h"
 
-/* A copy of OPS whose ops are timed (one backend at a time). */
+/* A copy of OPS whose ops are timed; OPS itself if another backend is
+ * timed already (one backend per program is). */
 const struct nn_ops *nn_profile_wrap(const struct nn_ops *ops);
 /* Forget the times so far (after a benchmark's warm-up steps); nothing
  * where the backend is not profiled. */
