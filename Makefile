@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make check      run every test (C unit tests + bats), one summary line
 #   make check-cuda every GPU test and a short GPU benchmark (needs a GPU)
+#   make gpu-bundle the same, packed for a GPU machine without the packages
 #   make demo       the main job on the shipped data and model
 #   make eval-real  MODEL=...: figures on real images only (pipelines/eval.mk)
 #   make bench      benchmarks, one "bench: NAME VALUE UNIT" line each
@@ -41,7 +42,7 @@ VARIANT := $(if $(SANITIZE),sanitize=$(SANITIZE),plain)
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check check-cuda test-unit test-bats demo bench bench-build deps deps-test install clean dataset plots
+.PHONY: all check check-cuda gpu-bundle test-unit test-bats demo bench bench-build deps deps-test install clean dataset plots
 
 # --- feature detection -----------------------------------------------------
 strip_ = $(strip $(1))
@@ -286,6 +287,17 @@ ifeq ($(CUDA),1)
 	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/check-cuda
 else
 	@echo "check-cuda: this build has no CUDA backend (nvcc not found, or CUDA=0)" >&2
+	@exit 1
+endif
+
+# --- the GPU tests on a machine without the project's packages: pack here,
+# then there, in a checkout of the same commit: sh test/gpu-bundle run FILE
+gpu-bundle:
+ifeq ($(CUDA),1)
+	@$(MAKE) --no-print-directory bench-build
+	@sh $(SRCDIR)/test/gpu-bundle pack $(BUILD)/gpu-bundle.tar.xz
+else
+	@echo "gpu-bundle: this build has no CUDA backend (nvcc not found, or CUDA=0)" >&2
 	@exit 1
 endif
 

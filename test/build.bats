@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # This script tests: the Makefile (objects kept between builds, the bench
-#   programs built from their own target)
+#   programs built from their own target, the CUDA switches) and
+#   test/gpu-bundle
 # Also requires: make, and the C toolchain of the build
 
 load test_helper
@@ -85,4 +86,32 @@ load test_helper
 	    "$BATS_TEST_DIRNAME/fixtures/unet/val.pam"
 	[ "$status" -ne 0 ] || skip "a GPU is here: test/cuda.bats runs on it"
 	[[ "$stderr" == "unet-infer: no CUDA device here"* ]]
+}
+
+@test "build: gpu-bundle packs what check-cuda needs; run unpacks it and runs check-cuda" {
+	b=${SMEARSEG_BUILD:-build}
+	case $b in /*) ;; *) b=$TOP/$b ;; esac
+	[ -f "$b/libsmearseg-cuda.so" ] || skip "this build has no CUDA backend"
+	[ -f "$b/bench/bench_unet" ] || make -C "$TOP" -s bench-build
+	f=$BATS_TEST_TMPDIR/b.tar.xz
+	sh "$TOP/test/gpu-bundle" pack "$f"
+	tar -tJf "$f" >"$BATS_TEST_TMPDIR/list"
+	for p in bin/unet-train bin/tensor-diff build/libsmearseg-cuda.so \
+	    build/test/test_backend_ops build/bench/bench_unet \
+	    root/usr/bin/mpirun root/usr/bin/bats root/usr/bin/jpegtopnm; do
+		grep -qx "$p" "$BATS_TEST_TMPDIR/list"
+	done
+	grep -q "^root/lib/libnetpbm\.so" "$BATS_TEST_TMPDIR/list"
+	grep -q "^root/lib/libmpi\.so" "$BATS_TEST_TMPDIR/list"
+	# no C library and no CUDA library travels: the other machine's serve
+	! grep -q "^root/lib/\(libc\|libcudart\|libcublas\|libnccl\)\.so" "$BATS_TEST_TMPDIR/list"
+	# run, in a checkout of its own, with every GPU hidden: it unpacks,
+	# finds CUDA's libraries, and check-cuda stops with its reason
+	t=$BATS_TEST_TMPDIR/t
+	mkdir -p "$t/test"
+	cp "$TOP/test/gpu-bundle" "$TOP/test/check-cuda" "$t/test/"
+	CUDA_VISIBLE_DEVICES= run sh "$t/test/gpu-bundle" run "$f"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"check-cuda: cannot run: no CUDA device here"* ]]
+	[ -x "$t/bin/unet-train" ]
 }
