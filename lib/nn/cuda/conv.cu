@@ -28,8 +28,8 @@
  * device memory, whichever is less, or SMEARSEG_CUDA_COL_MIB MiB (for
  * tuning).  On an H200, 64 MiB chunks (which stay in its 60 MiB L2 cache
  * between the kernel that writes a chunk and the GEMM that reads it) ran
- * the reference network 15 to 20 % slower than 1 GiB ones: fewer, larger GEMMs
- * and launches win over the cache. */
+ * the reference network 18 to 23 % slower than 1 GiB ones: fewer, larger
+ * GEMMs and launches win over the cache. */
 static size_t
 col_floats(void)
 {
