@@ -1,10 +1,14 @@
 /*
  * cuda.h - the CUDA backend: its op table and the kernels' entry points.
  *
- * Device memory, one stream, cuBLAS for every matrix product (no cuDNN),
+ * Device memory, one stream, cuBLAS for the matrix products (no cuDNN),
  * and CUDA kernels for the rest: im2col over the two inputs of a conv in
- * L2-sized chunks, bias and leaky ReLU, max-pool, the transposed conv's
- * scatter, GroupNorm, softmax cross-entropy reduced on the device, Adam.
+ * chunks of up to 1 GiB, bias and leaky ReLU, max-pool, the transposed
+ * conv's scatter, GroupNorm, softmax cross-entropy reduced on the device,
+ * Adam; and the products too small for cuBLAS to do well (the first
+ * layer's 3x3 conv of 3 channels, the 1x1 head to 10 classes) as plain
+ * kernels (conv.cu).  Page-locked host memory for the buffers that move
+ * every step (host_alloc).
  * Every op is queued on the backend's stream and returns at once;
  * upload, download and xent_forward wait for the stream (nn/ops.h,
  * Ordering).  Reductions sum in a fixed order (no atomics), so that a
