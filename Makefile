@@ -295,7 +295,8 @@ endif
 gpu-bundle:
 ifeq ($(CUDA),1)
 	@$(MAKE) --no-print-directory bench-build
-	@sh $(SRCDIR)/test/gpu-bundle pack $(BUILD)/gpu-bundle.tar.xz
+	@SMEARSEG_BUILD=$(BUILD) sh $(SRCDIR)/test/gpu-bundle pack \
+	    $(BUILD)/gpu-bundle.tar.xz
 else
 	@echo "gpu-bundle: this build has no CUDA backend (nvcc not found, or CUDA=0)" >&2
 	@exit 1
@@ -376,7 +377,7 @@ fuzz: fuzz-build
 -include $(wildcard $(SRCDIR)/pipelines/*.mk)
 
 # --- dependencies ------------------------------------------------------------
-DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libjansson-dev libopenblas-dev bats
+DEB_REQUIRED := build-essential pkg-config libnetpbm-dev netpbm libyaml-dev libjansson-dev libopenblas-dev bats xz-utils
 DEB_OPTIONAL := libopenmpi-dev openmpi-bin python3-numpy python3-yaml gnuplot-nox groff-base clang libomp-dev
 # Only the tests use these: chromium renders smear-segment's HTML report
 # headless (test/report.bats, skipped without it).  Optional: a failed
