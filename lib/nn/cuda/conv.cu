@@ -83,8 +83,7 @@ im2col3x3(T *col, int ld, const T *in1, int c1, const T *in2, int c2,
 	int cv = c1 + c2;
 	unsigned n = (unsigned)R * W * cv;
 
-	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
-	    i += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(unsigned, i, n) {
 		unsigned px = i / cv;
 		int c = (int)(i - px * cv), rowi = (int)(px / W);
 		int x = (int)px - rowi * W, row = r0 + rowi, b = row / H;
@@ -166,8 +165,7 @@ bias_act(T *y, const T *bias, unsigned M, int N, float alpha)
 {
 	unsigned n = M * N;
 
-	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
-	    i += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(unsigned, i, n) {
 		T v = y[i];
 		if (bias != NULL)
 			v = v + bias[i % N];
@@ -253,8 +251,7 @@ conv3x3_direct(float *out, const float *in, int C, const float *w,
 	for (int k = threadIdx.x; k < K * N; k += blockDim.x)
 		sw[k] = w[k];
 	__syncthreads();
-	for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < npx;
-	    p += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(int, p, npx) {
 		int row = p / W, x = p - row * W, b = row / H;
 		int y = row - b * H;
 		float acc[MAXN];
@@ -400,8 +397,7 @@ rowmul(float *y, const float *x, const float *w, const float *bias, int N,
 		m[k] = trans ? w[j * A + i] : w[k];
 	}
 	__syncthreads();
-	for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < N;
-	    p += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(int, p, N) {
 		const float *xp = x + (size_t)p * A;
 #pragma unroll
 		for (int j = 0; j < MAXB; j++)
@@ -442,8 +438,7 @@ outer_part(double *part, const float *x, const float *d, int N, int A,
 __global__ static void
 outer_final(float *dw, const double *part, int n, int P)
 {
-	for (int k = blockIdx.x * blockDim.x + threadIdx.x; k < n;
-	    k += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(int, k, n) {
 		double a = 0;
 		for (int q = 0; q < P; q++)
 			a += part[(size_t)q * n + k];
@@ -530,8 +525,7 @@ t2x2_move(float *tmp, float *out, const float *bias, int r0, int R, int W,
 {
 	unsigned n = (unsigned)R * W * 4 * Cout, k4 = 4 * Cout;
 
-	for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
-	    i += gridDim.x * blockDim.x) {
+	GRID_STRIDE_I(unsigned, i, n) {
 		unsigned px = i / k4;
 		int k = (int)(i - px * k4), q = k / Cout, c = k - q * Cout;
 		int rr = (int)(px / W), x = (int)px - rr * W, r = r0 + rr;
