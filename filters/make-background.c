@@ -55,6 +55,7 @@
 #define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
 #define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
 #define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
+#define BLUE_STREAM 0xb10e     /* random sub-stream of its bluer stain */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -70,6 +71,12 @@ static const double plasma_base[][3] = {
  * mostly stays the darkest channel. */
 static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
 #define RBC_RATIO_SD 0.04       /* s.d. common to the three channels */
+/* Red cell / plasma of smears stained bluer: the median colour of the
+ * bluish NIH red cells of the training split (blue above red: 177 of its
+ * 456 NIH cells, healthy and infected alike), 163 157 179, over the
+ * pinkish-grey plasma 225 215 212.  -b moves a share of the backgrounds'
+ * ratios toward it. */
+static const double blue_ratio[3] = { 0.72, 0.73, 0.84 };
 #define PLASMA_MAX 236          /* brightest plasma channel: never white */
 
 enum kind { KIND_HEALTHY, KIND_INFECTED, KIND_MIXED, KIND_ALL };
@@ -90,6 +97,7 @@ struct cmdline {
 	double spread;          /* s.d. of each channel's red-cell ratio */
 	double cell_spread;     /* s.d. of each cell's own departure */
 	double feather;         /* soft edge of the red cells' image, px */
+	double blue;            /* share of backgrounds with a bluer stain */
 	const char *input;
 };
 
@@ -97,7 +105,7 @@ static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
 	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
-	"       [-e spread] [-f px] [-u] [file]",
+	"       [-e spread] [-f px] [-b share] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -127,6 +135,10 @@ static const struct cli_info info = {
 	"  -f, --feather PX      the soft edge of the red cells' image, in\n"
 	"                        pixels (default 2); the labels stay where a\n"
 	"                        soft edge of 2 puts them\n"
+	"  -b, --blue SHARE      that share of the backgrounds draw their red\n"
+	"                        cells' stain bluer, from the usual pink\n"
+	"                        toward a blue-violet by a uniform amount\n"
+	"                        (default 0)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -168,6 +180,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "rbc-spread", required_argument, NULL, 'r' },
 		{ "cell-spread", required_argument, NULL, 'e' },
 		{ "feather", required_argument, NULL, 'f' },
+		{ "blue", required_argument, NULL, 'b' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -188,7 +201,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->spread = 0.025;
 	cmd->cell_spread = 0;
 	cmd->feather = FEATHER;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:", opts,
+	cmd->blue = 0;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:",
+	    opts,
 	    NULL)) != -1)
 		switch (c) {
 		case 's':
@@ -241,6 +256,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'f':
 			cmd->feather = xstrtod(optarg, 0, 4, "feather");
+			break;
+		case 'b':
+			cmd->blue = xstrtod(optarg, 0, 1, "blue share");
 			break;
 		default:
 			cli_common(c);
@@ -461,6 +479,21 @@ draw_stain(struct rng *r, double spread, double plasma[3], double rbc[3])
 	}
 }
 
+/* Move the red-cell colour RBC over PLASMA by T (0 to 1) of the way
+ * from the usual ratio toward the bluer one, keeping the background's own
+ * departure from the usual ratio. */
+static void
+stain_bluer(const double plasma[3], double rbc[3], double t)
+{
+	int ch;
+
+	for (ch = 0; ch < 3; ch++) {
+		double q = rbc[ch] / plasma[ch] + t * (blue_ratio[ch] -
+		    rbc_ratio[ch]);
+		rbc[ch] = plasma[ch] * (q < 0.5 ? 0.5 : q > 0.98 ? 0.98 : q);
+	}
+}
+
 /* The median colour of the cell pixels (alpha >= 128) of sample IM. */
 static void
 median_colour(const struct img *im, float med[3])
@@ -496,7 +529,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
     long *nspecks, long *nghosts, double *ratio, double stain[6])
 {
-	struct rng r, rt;
+	struct rng r, rt, rb;
 	struct pool pool[2];
 	struct paste_patch patch;
 	const long target = (long)(cmd->coverage * bg->width * bg->height);
@@ -518,6 +551,11 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	*ratio = k == KIND_HEALTHY ? 0 : k == KIND_INFECTED ? 1 :
 	    cmd->mix_lo + (cmd->mix_hi - cmd->mix_lo) * rng_uniform(&r);
 	draw_stain(&r, cmd->spread, plasma, rbc);
+	/* -b: from a stream of its own, so that the cells and their places
+	 * are those of the background in its usual stain */
+	rng_split(&r, &rb, BLUE_STREAM);
+	if (cmd->blue > 0 && rng_uniform(&rb) < cmd->blue)
+		stain_bluer(plasma, rbc, rng_uniform(&rb));
 	memcpy(stain, plasma, sizeof plasma);
 	memcpy(stain + 3, rbc, sizeof rbc);
 	make_plasma(bg, &r, plasma);

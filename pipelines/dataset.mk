@@ -34,6 +34,9 @@
 #   INFECTED_MIX=0.1-0.9 make-background -m for the training split: the
 #                        range of the infected share of a mixed
 #                        background
+#   BLUE_SHARE=0         make-background -b for the training split: the
+#                        share of its backgrounds whose red cells take a
+#                        bluer stain
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -64,6 +67,7 @@ REAL_SHARE ?= 0.2
 CELL_SPREAD ?= 0
 RBC_FEATHER ?= 2
 INFECTED_MIX ?= 0.1-0.9
+BLUE_SHARE ?= 0
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -128,7 +132,8 @@ ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     -W $(DS_BGSIDE) -H $(DS_BGSIDE)$(if $(filter train,$(1)),$(if \
     $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD))$(if \
     $(filter-out 2,$(RBC_FEATHER)), -f $(RBC_FEATHER))$(if \
-    $(filter-out 0.1-0.9,$(INFECTED_MIX)), -m $(INFECTED_MIX)))
+    $(filter-out 0.1-0.9,$(INFECTED_MIX)), -m $(INFECTED_MIX))$(if \
+    $(filter-out 0,$(BLUE_SHARE)), -b $(BLUE_SHARE)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)

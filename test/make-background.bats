@@ -243,6 +243,36 @@ setup() {
 	[[ "$stderr" == *"cell spread"* ]]
 }
 
+@test "make-background: -b draws a share of the stains bluer; 0 is the default's bytes" {
+	ratios() {
+		paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
+		    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
+	}
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 rbc.pam >b.pam
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -b 0 rbc.pam >b0.pam
+	cmp b.pam b0.pam
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -b 1 rbc.pam >b1.pam
+	# every background moves toward blue over red (0.84 / 0.72 against
+	# the usual 0.81 / 0.85), by its own amount; the plasma stays
+	[ "$(perl "$META" plasma b.pam)" = "$(perl "$META" plasma b1.pam)" ]
+	paste -d' ' <(ratios b.pam) <(ratios b1.pam) | awk '
+	    { d = $6 / $4 - $3 / $1; if (d < -0.01) exit 1; if (d > 0.05) n++; m = d > m ? d : m }
+	    END { exit !(n >= 6 && m > 0.15) }'
+	# -b 0.5: about half of them, the others in their usual stain
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -b 0.5 rbc.pam >b5.pam
+	n=$(paste -d' ' <(perl "$META" rbc_colour b.pam) <(perl "$META" rbc_colour b5.pam) |
+	    awk '$1 != $4 || $2 != $5 || $3 != $6' | wc -l)
+	[ "$n" -ge 2 ] && [ "$n" -le 10 ]
+	# the same cells, places and labels
+	pamchannel 3 <b.pam >b.label
+	pamchannel 3 <b1.pam >b1.label
+	cmp b.label b1.label
+	run --separate-stderr make-background -b 1.5 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"blue share"* ]]
+	[ -z "$output" ]
+}
+
 @test "make-background: -f narrows the red cells' soft edge; the labels stay" {
 	MEAN="$FIXTURES/make-background/classmean.pl"
 	make-background -n 2 -W 200 -H 200 -d 0 -g 0 rbc.pam >f2.pam
