@@ -78,6 +78,7 @@ static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
  * ratios toward it. */
 static const double blue_ratio[3] = { 0.72, 0.73, 0.84 };
 #define PLASMA_MAX 236          /* brightest plasma channel: never white */
+#define SPECK_RMAX 1.8          /* largest radius of a speck, px */
 
 enum kind { KIND_HEALTHY, KIND_INFECTED, KIND_MIXED, KIND_ALL };
 static const char *const kind_name[] = { "healthy", "infected", "mixed",
@@ -98,6 +99,7 @@ struct cmdline {
 	double cell_spread;     /* s.d. of each cell's own departure */
 	double feather;         /* soft edge of the red cells' image, px */
 	double blue;            /* share of backgrounds with a bluer stain */
+	double speck_margin;    /* least gap between a speck and a cell, px */
 	const char *input;
 };
 
@@ -105,7 +107,7 @@ static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
 	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
-	"       [-e spread] [-f px] [-b share] [-u] [file]",
+	"       [-e spread] [-f px] [-b share] [-p px] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -139,6 +141,9 @@ static const struct cli_info info = {
 	"                        cells' stain bluer, from the usual pink\n"
 	"                        toward a blue-violet by a uniform amount\n"
 	"                        (default 0)\n"
+	"  -p, --speck-margin PX keep every speck PX pixels clear of the red\n"
+	"                        cells, so that a dot on a cell's rim is\n"
+	"                        always a parasite (default 0)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -181,6 +186,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "cell-spread", required_argument, NULL, 'e' },
 		{ "feather", required_argument, NULL, 'f' },
 		{ "blue", required_argument, NULL, 'b' },
+		{ "speck-margin", required_argument, NULL, 'p' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -202,7 +208,8 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->cell_spread = 0;
 	cmd->feather = FEATHER;
 	cmd->blue = 0;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:",
+	cmd->speck_margin = 0;
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:p:",
 	    opts,
 	    NULL)) != -1)
 		switch (c) {
@@ -259,6 +266,10 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'b':
 			cmd->blue = xstrtod(optarg, 0, 1, "blue share");
+			break;
+		case 'p':
+			cmd->speck_margin = xstrtod(optarg, 0, 20,
+			    "speck margin");
 			break;
 		default:
 			cli_common(c);
@@ -344,21 +355,72 @@ draw_speck(struct img *bg, double cx, double cy, double rad, double a,
 		}
 }
 
+/* A map of BG's pixels within R pixels (across or along: a square) of a
+ * cell, that is of a pixel whose label is not plasma.  The caller frees
+ * it. */
+static unsigned char *
+near_cells(const struct img *bg, int r)
+{
+	const int w = bg->width, h = bg->height;
+	unsigned char *row = xmalloc_array((size_t)w * h, 1);
+	unsigned char *out = xmalloc_array((size_t)w * h, 1);
+	int x, y;
+
+	/* a running count of cell pixels along each row, then each column */
+	for (y = 0; y < h; y++) {
+		const unsigned char *lab = bg->data + (size_t)y * w * 4 + 3;
+		int count = 0;
+
+		for (x = 0; x < r && x < w; x++)
+			count += lab[(size_t)x * 4] != 0;
+		for (x = 0; x < w; x++) {
+			if (x + r < w)
+				count += lab[(size_t)(x + r) * 4] != 0;
+			if (x - r - 1 >= 0)
+				count -= lab[(size_t)(x - r - 1) * 4] != 0;
+			row[(size_t)y * w + x] = count > 0;
+		}
+	}
+	for (x = 0; x < w; x++) {
+		int count = 0;
+
+		for (y = 0; y < r && y < h; y++)
+			count += row[(size_t)y * w + x];
+		for (y = 0; y < h; y++) {
+			if (y + r < h)
+				count += row[(size_t)(y + r) * w + x];
+			if (y - r - 1 >= 0)
+				count -= row[(size_t)(y - r - 1) * w + x];
+			out[(size_t)y * w + x] = count > 0;
+		}
+	}
+	free(row);
+	return out;
+}
+
 /* Scatter stain precipitate over the plasma of BG (never on its cells):
  * with DENSITY specks per 10,000 pixels, some on their own and most in
  * loose clusters, small purple dots of radius 0.5 to 1.8 px and varied
  * strength.  Real smears carry such specks, and a parasite's chromatin
  * is a dot of the same stain: specks on plasma teach that a dot alone
- * makes no cell.  Returns the number of specks. */
+ * makes no cell.  With MARGIN > 0 a speck whose disc would come within
+ * MARGIN pixels (across or along) of a cell's label is left out, so that
+ * no dot touches a healthy cell's rim where a parasite on the membrane
+ * shows; the random draws are the same either way.  Returns the number
+ * of specks drawn. */
 static long
-draw_specks(struct img *bg, struct rng *r, double density)
+draw_specks(struct img *bg, struct rng *r, double density, double margin)
 {
 	const double area = (double)bg->width * bg->height;
 	const long n = (long)(density * area / 10000 + 0.5);
 	double ratio[3], common = 0.08 * rng_normal(r);
 	static const double dye[3] = { 0.80, 0.52, 0.78 };
-	long i = 0;
+	unsigned char *near = NULL;
+	long i = 0, drawn = 0;
 	int ch;
+
+	if (margin > 0)
+		near = near_cells(bg, (int)ceil(margin + SPECK_RMAX + 0.5));
 
 	for (ch = 0; ch < 3; ch++) {
 		double q = dye[ch] + common + 0.05 * rng_normal(r);
@@ -376,12 +438,20 @@ draw_specks(struct img *bg, struct rng *r, double density)
 			double u = rng_uniform(r);
 			double x = cx + spread * rng_normal(r);
 			double y = cy + spread * rng_normal(r);
+			double a = 0.35 + 0.65 * rng_uniform(r);
+			int px = (int)floor(x), py = (int)floor(y);
 
-			draw_speck(bg, x, y, 0.5 + 1.3 * u * u,
-			    0.35 + 0.65 * rng_uniform(r), ratio);
+			if (near != NULL && px >= 0 && py >= 0 &&
+			    px < bg->width && py < bg->height &&
+			    near[(size_t)py * bg->width + px])
+				continue;
+			draw_speck(bg, x, y, 0.5 + (SPECK_RMAX - 0.5) * u * u,
+			    a, ratio);
+			drawn++;
 		}
 	}
-	return n;
+	free(near);
+	return drawn;
 }
 
 /* Blend patch P faintly (opacity OP) into the plasma of BG at (X0, Y0):
@@ -619,7 +689,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 
 		rng_split(&r, &rs, SPECK_STREAM);
 		*nspecks = rng_uniform(&rs) < 0.5 ? 0 : draw_specks(bg, &rs,
-		    cmd->specks * rng_uniform(&rs));
+		    cmd->specks * rng_uniform(&rs), cmd->speck_margin);
 	}
 	for (i = 0; i < 2; i++)
 		free(pool[i].deck);

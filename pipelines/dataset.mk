@@ -37,6 +37,8 @@
 #   BLUE_SHARE=0         make-background -b for the training split: the
 #                        share of its backgrounds whose red cells take a
 #                        bluer stain
+#   SPECK_MARGIN=0       make-background -p for the training split: the
+#                        least gap between a stain speck and a red cell
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -68,6 +70,7 @@ CELL_SPREAD ?= 0
 RBC_FEATHER ?= 2
 INFECTED_MIX ?= 0.1-0.9
 BLUE_SHARE ?= 0
+SPECK_MARGIN ?= 0
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -133,7 +136,8 @@ ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD))$(if \
     $(filter-out 2,$(RBC_FEATHER)), -f $(RBC_FEATHER))$(if \
     $(filter-out 0.1-0.9,$(INFECTED_MIX)), -m $(INFECTED_MIX))$(if \
-    $(filter-out 0,$(BLUE_SHARE)), -b $(BLUE_SHARE)))
+    $(filter-out 0,$(BLUE_SHARE)), -b $(BLUE_SHARE))$(if \
+    $(filter-out 0,$(SPECK_MARGIN)), -p $(SPECK_MARGIN)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)

@@ -273,6 +273,32 @@ setup() {
 	[ -z "$output" ]
 }
 
+@test "make-background: -p keeps the specks clear of the cells; 0 is the default's bytes" {
+	GAP="$FIXTURES/make-background/speckgap.pl"
+	make-background -n 4 -W 200 -H 200 -d 40 -g 0 rbc.pam >d.pam
+	make-background -n 4 -W 200 -H 200 -d 40 -g 0 -p 0 rbc.pam >p0.pam
+	cmp d.pam p0.pam
+	make-background -n 4 -W 200 -H 200 -d 0 -g 0 rbc.pam >none.pam
+	make-background -n 4 -W 200 -H 200 -d 40 -g 0 -p 3 rbc.pam >p3.pam
+	# without a margin some specks touch a cell; with -p 3 none comes
+	# within 3 px, and most are still drawn
+	read -r n0 gap0 < <(perl "$GAP" d.pam none.pam)
+	read -r n3 gap3 < <(perl "$GAP" p3.pam none.pam)
+	[ "$gap0" -le 1 ] && [ "$gap3" -gt 3 ]
+	[ "$n3" -gt 0 ] && [ "$n3" -lt "$n0" ]
+	# the specks recorded are those drawn
+	sum() { perl "$META" specks "$1" | awk '{ s += $1 } END { print s }'; }
+	[ "$(sum p3.pam)" -lt "$(sum d.pam)" ]
+	# the same cells, places and labels
+	pamchannel 3 <d.pam >d.label
+	pamchannel 3 <p3.pam >p3.label
+	cmp d.label p3.label
+	run --separate-stderr make-background -p 30 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"speck margin"* ]]
+	[ -z "$output" ]
+}
+
 @test "make-background: -f narrows the red cells' soft edge; the labels stay" {
 	MEAN="$FIXTURES/make-background/classmean.pl"
 	make-background -n 2 -W 200 -H 200 -d 0 -g 0 rbc.pam >f2.pam
