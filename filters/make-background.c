@@ -71,12 +71,14 @@ static const double plasma_base[][3] = {
  * mostly stays the darkest channel. */
 static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
 #define RBC_RATIO_SD 0.04       /* s.d. common to the three channels */
-/* Red cell / plasma of smears stained bluer: the median colour of the
- * bluish NIH red cells of the training split (blue above red: 177 of its
- * 456 NIH cells, healthy and infected alike), 163 157 179, over the
- * pinkish-grey plasma 225 215 212.  -b moves a share of the backgrounds'
- * ratios toward it. */
+/* Red cell / plasma of smears stained bluer and redder: the median
+ * colours of the NIH red cells of the training split, healthy and
+ * infected alike, over the pinkish-grey plasma 225 215 212; the bluish
+ * ones (blue above red, 177 of its 456 NIH cells) 163 157 179, the
+ * others 203 148 148.  -b and -R move a share of the backgrounds' ratios
+ * toward them. */
 static const double blue_ratio[3] = { 0.72, 0.73, 0.84 };
+static const double red_ratio[3] = { 0.90, 0.69, 0.70 };
 #define PLASMA_MAX 236          /* brightest plasma channel: never white */
 #define SPECK_RMAX 1.8          /* largest radius of a speck, px */
 
@@ -99,6 +101,7 @@ struct cmdline {
 	double cell_spread;     /* s.d. of each cell's own departure */
 	double feather;         /* soft edge of the red cells' image, px */
 	double blue;            /* share of backgrounds with a bluer stain */
+	double red;             /* share of backgrounds with a redder stain */
 	double speck_margin;    /* least gap between a speck and a cell, px */
 	const char *input;
 };
@@ -107,7 +110,8 @@ static const struct cli_info info = {
 	"make-background",
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
 	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
-	"       [-e spread] [-f px] [-b share] [-p px] [-u] [file]",
+	"       [-e spread] [-f px] [-b share] [-R share] [-p px] [-u]\n"
+	"       [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -141,6 +145,8 @@ static const struct cli_info info = {
 	"                        cells' stain bluer, from the usual pink\n"
 	"                        toward a blue-violet by a uniform amount\n"
 	"                        (default 0)\n"
+	"  -R, --redder SHARE    that share draw it redder, toward a deep\n"
+	"                        pink (default 0; with -b, at most 1 in all)\n"
 	"  -p, --speck-margin PX keep every speck PX pixels clear of the red\n"
 	"                        cells, so that a dot on a cell's rim is\n"
 	"                        always a parasite (default 0)\n"
@@ -186,6 +192,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "cell-spread", required_argument, NULL, 'e' },
 		{ "feather", required_argument, NULL, 'f' },
 		{ "blue", required_argument, NULL, 'b' },
+		{ "redder", required_argument, NULL, 'R' },
 		{ "speck-margin", required_argument, NULL, 'p' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -207,9 +214,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->spread = 0.025;
 	cmd->cell_spread = 0;
 	cmd->feather = FEATHER;
-	cmd->blue = 0;
+	cmd->blue = cmd->red = 0;
 	cmd->speck_margin = 0;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:p:",
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:R:p:",
 	    opts,
 	    NULL)) != -1)
 		switch (c) {
@@ -267,6 +274,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		case 'b':
 			cmd->blue = xstrtod(optarg, 0, 1, "blue share");
 			break;
+		case 'R':
+			cmd->red = xstrtod(optarg, 0, 1, "redder share");
+			break;
 		case 'p':
 			cmd->speck_margin = xstrtod(optarg, 0, 20,
 			    "speck margin");
@@ -274,6 +284,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		default:
 			cli_common(c);
 		}
+	if (cmd->blue + cmd->red > 1)
+		cli_usage("bluer and redder shares %g and %g: more than 1 "
+		    "in all", cmd->blue, cmd->red);
 	cli_max_operands(argc, optind, 1);
 	cmd->input = optind < argc ? argv[optind] : "-";
 }
@@ -550,16 +563,16 @@ draw_stain(struct rng *r, double spread, double plasma[3], double rbc[3])
 }
 
 /* Move the red-cell colour RBC over PLASMA by T (0 to 1) of the way
- * from the usual ratio toward the bluer one, keeping the background's own
+ * from the usual ratio toward the ratio TO, keeping the background's own
  * departure from the usual ratio. */
 static void
-stain_bluer(const double plasma[3], double rbc[3], double t)
+stain_toward(const double plasma[3], double rbc[3], const double to[3],
+    double t)
 {
 	int ch;
 
 	for (ch = 0; ch < 3; ch++) {
-		double q = rbc[ch] / plasma[ch] + t * (blue_ratio[ch] -
-		    rbc_ratio[ch]);
+		double q = rbc[ch] / plasma[ch] + t * (to[ch] - rbc_ratio[ch]);
 		rbc[ch] = plasma[ch] * (q < 0.5 ? 0.5 : q > 0.98 ? 0.98 : q);
 	}
 }
@@ -621,11 +634,17 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	*ratio = k == KIND_HEALTHY ? 0 : k == KIND_INFECTED ? 1 :
 	    cmd->mix_lo + (cmd->mix_hi - cmd->mix_lo) * rng_uniform(&r);
 	draw_stain(&r, cmd->spread, plasma, rbc);
-	/* -b: from a stream of its own, so that the cells and their places
-	 * are those of the background in its usual stain */
+	/* -b, -R: from a stream of its own, so that the cells and their
+	 * places are those of the background in its usual stain */
 	rng_split(&r, &rb, BLUE_STREAM);
-	if (cmd->blue > 0 && rng_uniform(&rb) < cmd->blue)
-		stain_bluer(plasma, rbc, rng_uniform(&rb));
+	if (cmd->blue > 0 || cmd->red > 0) {
+		double u = rng_uniform(&rb);
+
+		if (u < cmd->blue)
+			stain_toward(plasma, rbc, blue_ratio, rng_uniform(&rb));
+		else if (u < cmd->blue + cmd->red)
+			stain_toward(plasma, rbc, red_ratio, rng_uniform(&rb));
+	}
 	memcpy(stain, plasma, sizeof plasma);
 	memcpy(stain + 3, rbc, sizeof rbc);
 	make_plasma(bg, &r, plasma);

@@ -37,6 +37,8 @@
 #   BLUE_SHARE=0         make-background -b for the training split: the
 #                        share of its backgrounds whose red cells take a
 #                        bluer stain
+#   REDDER_SHARE=0       make-background -R for the training split: the
+#                        share whose red cells take a redder stain
 #   SPECK_MARGIN=0       make-background -p for the training split: the
 #                        least gap between a stain speck and a red cell
 #   WHOLE_WBC=1          the partial label White cell covers the whole
@@ -70,6 +72,7 @@ CELL_SPREAD ?= 0
 RBC_FEATHER ?= 2
 INFECTED_MIX ?= 0.1-0.9
 BLUE_SHARE ?= 0
+REDDER_SHARE ?= 0
 SPECK_MARGIN ?= 0
 WHOLE_WBC ?= 1
 
@@ -137,6 +140,7 @@ ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     $(filter-out 2,$(RBC_FEATHER)), -f $(RBC_FEATHER))$(if \
     $(filter-out 0.1-0.9,$(INFECTED_MIX)), -m $(INFECTED_MIX))$(if \
     $(filter-out 0,$(BLUE_SHARE)), -b $(BLUE_SHARE))$(if \
+    $(filter-out 0,$(REDDER_SHARE)), -R $(REDDER_SHARE))$(if \
     $(filter-out 0,$(SPECK_MARGIN)), -p $(SPECK_MARGIN)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))

@@ -243,7 +243,7 @@ setup() {
 	[[ "$stderr" == *"cell spread"* ]]
 }
 
-@test "make-background: -b draws a share of the stains bluer; 0 is the default's bytes" {
+@test "make-background: -b and -R draw a share of the stains bluer or redder; 0 is the default's bytes" {
 	ratios() {
 		paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
 		    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
@@ -270,6 +270,25 @@ setup() {
 	run --separate-stderr make-background -b 1.5 rbc.pam
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"blue share"* ]]
+	[ -z "$output" ]
+	# -R 1: every background moves the other way, toward a deep pink
+	# (blue over red 0.78), the plasma and the labels as they were
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -R 1 rbc.pam >r1.pam
+	[ "$(perl "$META" plasma b.pam)" = "$(perl "$META" plasma r1.pam)" ]
+	paste -d' ' <(ratios b.pam) <(ratios r1.pam) | awk '
+	    { d = $6 / $4 - $3 / $1; if (d > 0.01) exit 1; if (d < -0.03) n++; m = d < m ? d : m }
+	    END { exit !(n >= 6 && m < -0.1) }'
+	pamchannel 3 <r1.pam >r1.label
+	cmp b.label r1.label
+	# -b 0.5 -R 0.5: each background one way or the other or neither, by
+	# the same draw; the bluer ones are those of -b 0.5
+	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -b 0.5 -R 0.5 rbc.pam >br.pam
+	paste -d' ' <(perl "$META" rbc_colour b5.pam) <(perl "$META" rbc_colour br.pam) \
+	    <(perl "$META" rbc_colour b.pam) | awk '
+	    $1 != $7 || $2 != $8 || $3 != $9 { if ($1 != $4 || $2 != $5 || $3 != $6) exit 1 }'
+	run --separate-stderr make-background -b 0.6 -R 0.6 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"more than 1 in all"* ]]
 	[ -z "$output" ]
 }
 
