@@ -34,10 +34,10 @@
 #   INFECTED_MIX=0.1-0.9 make-background -m for the training split: the
 #                        range of the infected share of a mixed
 #                        background
-#   BLUE_SHARE=0         make-background -b for the training split: the
+#   BLUE_SHARE=0.3       make-background -b for the training split: the
 #                        share of its backgrounds whose red cells take a
 #                        bluer stain
-#   REDDER_SHARE=0       make-background -R for the training split: the
+#   REDDER_SHARE=0.3     make-background -R for the training split: the
 #                        share whose red cells take a redder stain
 #   SPECK_MARGIN=0       make-background -p for the training split: the
 #                        least gap between a stain speck and a red cell
@@ -71,8 +71,8 @@ REAL_SHARE ?= 0.2
 CELL_SPREAD ?= 0
 RBC_FEATHER ?= 2
 INFECTED_MIX ?= 0.1-0.9
-BLUE_SHARE ?= 0
-REDDER_SHARE ?= 0
+BLUE_SHARE ?= 0.3
+REDDER_SHARE ?= 0.3
 SPECK_MARGIN ?= 0
 WHOLE_WBC ?= 1
 

@@ -88,9 +88,11 @@ ds() {
 		cmp "$BATS_FILE_TMPDIR/a/$f" "$BATS_TEST_TMPDIR/e/$f"
 	done
 	! cmp -s "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
-	# back to the defaults: the same bytes as before
+	# back to the defaults: the same bytes as before; the training
+	# backgrounds' default stains are 0.3 bluer and 0.3 redder
 	run ds dataset DATASET="$BATS_TEST_TMPDIR/e"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"make-background "*" -b 0.3 -R 0.3 "*"samples.train.pam"* ]]
 	cmp "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
 }
 
