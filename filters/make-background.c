@@ -55,7 +55,7 @@
 #define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
 #define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
 #define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
-#define BLUE_STREAM 0xb10e     /* random sub-stream of its bluer stain */
+#define STAIN_STREAM 0xb10e    /* random sub-stream of its bluer or redder stain */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -636,7 +636,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	draw_stain(&r, cmd->spread, plasma, rbc);
 	/* -b, -R: from a stream of its own, so that the cells and their
 	 * places are those of the background in its usual stain */
-	rng_split(&r, &rb, BLUE_STREAM);
+	rng_split(&r, &rb, STAIN_STREAM);
 	if (cmd->blue > 0 || cmd->red > 0) {
 		double u = rng_uniform(&rb);
 

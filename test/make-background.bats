@@ -12,6 +12,13 @@ setup() {
 	perl "$MK" "Healthy RBC:12" "Infected RBC:12" Basophil:2 >rbc.pam
 }
 
+# ratios STREAM: the red cells' colour over the plasma, per background
+# and channel, from the recorded stain
+ratios() {
+	paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
+	    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
+}
+
 @test "make-background: healthy, infected and mixed backgrounds with exact labels" {
 	make-background -n 3 -W 300 -H 200 rbc.pam >bg.pam
 	[ "$(perl "$META" kind bg.pam | tr '\n' ' ')" = "healthy infected mixed " ]
@@ -186,11 +193,6 @@ setup() {
 }
 
 @test "make-background: -r spreads each channel of the red cells' stain on its own; labels unchanged" {
-	# the red cells' colour over the plasma, per background and channel
-	ratios() {
-		paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
-		    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
-	}
 	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -r 0 rbc.pam >r0.pam
 	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -r 0.15 rbc.pam >r15.pam
 	# -r 0: only the shift common to the three channels, so each
@@ -244,10 +246,6 @@ setup() {
 }
 
 @test "make-background: -b and -R draw a share of the stains bluer or redder; 0 is the default's bytes" {
-	ratios() {
-		paste -d' ' <(perl "$META" rbc_colour "$1") <(perl "$META" plasma "$1") |
-		    awk '{ printf "%.3f %.3f %.3f\n", $1 / $4, $2 / $5, $3 / $6 }'
-	}
 	make-background -n 12 -W 100 -H 100 -d 0 -g 0 rbc.pam >b.pam
 	make-background -n 12 -W 100 -H 100 -d 0 -g 0 -b 0 rbc.pam >b0.pam
 	cmp b.pam b0.pam
