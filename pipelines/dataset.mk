@@ -134,14 +134,22 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 
 # Arguments of each stage.  Backgrounds and tiles of split S get the seed
 # SEED followed by S's digit, so that the splits draw unrelated streams.
+# The training split's make-background settings, VARIABLE:flag:neutral.
+# Each variable away from its neutral value (the option's own default)
+# is passed as -flag VALUE, in this order, and named in the default
+# model's metadata (model.mk).
+DS_TRAIN_BG := CELL_SPREAD:e:0 RBC_FEATHER:f:2 INFECTED_MIX:m:0.1-0.9 \
+    BLUE_SHARE:b:0 REDDER_SHARE:R:0 SPECK_MARGIN:p:0
+ds_field = $(word $(2),$(subst :, ,$(1)))
+ds_set   = $(filter-out $(call ds_field,$(1),3),$($(call ds_field,$(1),1)))
+DS_TRAIN_BG_SET   = $(strip $(foreach o,$(DS_TRAIN_BG),$(if $(call \
+    ds_set,$(o)),$(call ds_field,$(o),1)=$($(call ds_field,$(o),1)))))
+DS_TRAIN_BG_FLAGS = $(strip $(foreach o,$(DS_TRAIN_BG),$(if $(call \
+    ds_set,$(o)),-$(call ds_field,$(o),2) $($(call ds_field,$(o),1)))))
+
 ds_bg_args   = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_BGS_$(1)) \
     -W $(DS_BGSIDE) -H $(DS_BGSIDE)$(if $(filter train,$(1)),$(if \
-    $(filter-out 0,$(CELL_SPREAD)), -e $(CELL_SPREAD))$(if \
-    $(filter-out 2,$(RBC_FEATHER)), -f $(RBC_FEATHER))$(if \
-    $(filter-out 0.1-0.9,$(INFECTED_MIX)), -m $(INFECTED_MIX))$(if \
-    $(filter-out 0,$(BLUE_SHARE)), -b $(BLUE_SHARE))$(if \
-    $(filter-out 0,$(REDDER_SHARE)), -R $(REDDER_SHARE))$(if \
-    $(filter-out 0,$(SPECK_MARGIN)), -p $(SPECK_MARGIN)))
+    $(DS_TRAIN_BG_FLAGS), $(DS_TRAIN_BG_FLAGS)))
 ds_tile_args = -s $(SEED)$(DS_NUM_$(1)) -n $(DS_TILES_$(1)) \
     $(if $(filter train,$(1)),-R $(REAL_SHARE))
 DS_ARGS_samples := $(if $(SAMPLES),copy $(abspath $(SAMPLES)),blocks)

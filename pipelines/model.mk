@@ -24,7 +24,7 @@ MODEL_TRAIN = bin/unet-train -c $(SRCDIR)/share/models/default.yaml \
 	    -t $(DATASET)/train.pam -v $(DATASET)/val.pam \
 	    -o '$(MODEL_RUN)/model.safetensors' --half -C '$(MODEL_RUN)' \
 	    -j $(MODEL_THREADS) \
-	    --meta 'dataset=make dataset SEED=$(SEED) SIZE=$(SIZE) WHOLE_WBC=$(WHOLE_WBC)$(if $(filter-out 0,$(CELL_SPREAD)), CELL_SPREAD=$(CELL_SPREAD))$(if $(filter-out 2,$(RBC_FEATHER)), RBC_FEATHER=$(RBC_FEATHER))$(if $(filter-out 0.1-0.9,$(INFECTED_MIX)), INFECTED_MIX=$(INFECTED_MIX))$(if $(filter-out 0,$(BLUE_SHARE)), BLUE_SHARE=$(BLUE_SHARE))$(if $(filter-out 0,$(REDDER_SHARE)), REDDER_SHARE=$(REDDER_SHARE))$(if $(filter-out 0,$(SPECK_MARGIN)), SPECK_MARGIN=$(SPECK_MARGIN))' \
+	    --meta 'dataset=make dataset SEED=$(SEED) SIZE=$(SIZE) WHOLE_WBC=$(WHOLE_WBC)$(if $(DS_TRAIN_BG_SET), $(DS_TRAIN_BG_SET))' \
 	    --meta 'dataset.tiles=$(DS_TILES_train) train, $(DS_TILES_val) val, $(DS_TILES_test) test' \
 	    --meta 'dataset.real_share=$(REAL_SHARE)' \
 	    --meta 'init=share/models/v2.safetensors'
