@@ -55,7 +55,7 @@
 #define SPECK_STREAM 0x5bec     /* random sub-stream of a background's specks */
 #define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
 #define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
-#define STAIN_STREAM 0xb10e    /* random sub-stream of its bluer, redder stain */
+#define STAIN_STREAM 0xb10e    /* random sub-stream of its stain shift */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
