@@ -56,6 +56,7 @@
 #define GHOST_STREAM 0x6057     /* random sub-stream of its ghost cells */
 #define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
 #define STAIN_STREAM 0xb10e    /* random sub-stream of its stain shift */
+#define COVER_STREAM 0xc0fe     /* random sub-stream of its coverage */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -91,7 +92,7 @@ struct cmdline {
 	long count;
 	int width, height;
 	enum kind kind;
-	double coverage;
+	double cover_lo, cover_hi;  /* share of pixels under red cells */
 	double mix_lo, mix_hi;  /* infected share of a mixed background */
 	double overlap;         /* largest share of a cell on earlier ones */
 	int own_colour;         /* -u: keep each sample's colour */
@@ -108,10 +109,10 @@ struct cmdline {
 
 static const struct cli_info info = {
 	"make-background",
-	"[-s seed] [-n count] [-W width] [-H height] [-k kind] [-c coverage]\n"
-	"       [-m lo-hi] [-o overlap] [-d specks] [-g ghosts] [-r spread]\n"
-	"       [-e spread] [-f px] [-b share] [-R share] [-p px] [-u]\n"
-	"       [file]",
+	"[-s seed] [-n count] [-W width] [-H height] [-k kind]\n"
+	"       [-c coverage|lo-hi] [-m lo-hi] [-o overlap] [-d specks]\n"
+	"       [-g ghosts] [-r spread] [-e spread] [-f px] [-b share]\n"
+	"       [-R share] [-p px] [-u] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -121,7 +122,9 @@ static const struct cli_info info = {
 	"  -H, --height N        height in pixels (default 1000)\n"
 	"  -k, --kind K          healthy, infected, mixed, or all to cycle\n"
 	"                        through the three (default all)\n"
-	"  -c, --coverage F      share of pixels covered by RBCs (default 0.25)\n"
+	"  -c, --coverage F      share of pixels covered by RBCs (default\n"
+	"                        0.25); LO-HI: each background draws its own\n"
+	"                        share in that range, sparse to dense smears\n"
 	"  -m, --mix LO-HI       range of the infected share of a mixed\n"
 	"                        background (default 0.1-0.9)\n"
 	"  -o, --overlap F       largest share of a cell that may lie on\n"
@@ -156,21 +159,30 @@ static const struct cli_info info = {
 	"      --version         print the version\n",
 };
 
+/* Parse S, a range LO-HI of numbers in [0, MAX] (WHAT names it), into
+ * *LO and *HI; a single number N gives N-N where SINGLE allows it. */
 static void
-parse_mix(const char *s, double *lo, double *hi)
+parse_range(const char *s, double max, int single, const char *what,
+    double *lo, double *hi)
 {
 	const char *dash = strchr(s, '-');
-	char buf[64];
+	char buf[64], name[96];
 
+	if (dash == NULL && single) {
+		*lo = *hi = xstrtod(s, 0, max, what);
+		return;
+	}
 	if (dash == NULL || (size_t)(dash - s) >= sizeof buf)
-		cli_usage("invalid mix range '%s' (expected LO-HI, e.g. "
-		    "0.1-0.9)", s);
+		cli_usage("invalid %s '%s' (expected LO-HI, e.g. %s)", what,
+		    s, single ? "0.2-0.5" : "0.1-0.9");
 	memcpy(buf, s, dash - s);
 	buf[dash - s] = '\0';
-	*lo = xstrtod(buf, 0, 1, "mix range start");
-	*hi = xstrtod(dash + 1, 0, 1, "mix range end");
+	snprintf(name, sizeof name, "%s start", what);
+	*lo = xstrtod(buf, 0, max, name);
+	snprintf(name, sizeof name, "%s end", what);
+	*hi = xstrtod(dash + 1, 0, max, name);
 	if (*lo > *hi)
-		cli_usage("invalid mix range '%s' (start above end)", s);
+		cli_usage("invalid %s '%s' (start above end)", what, s);
 }
 
 static void
@@ -204,7 +216,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->count = 3;
 	cmd->width = cmd->height = 1000;
 	cmd->kind = KIND_ALL;
-	cmd->coverage = 0.25;
+	cmd->cover_lo = cmd->cover_hi = 0.25;
 	cmd->mix_lo = 0.1;
 	cmd->mix_hi = 0.9;
 	cmd->overlap = 0.1;
@@ -244,10 +256,12 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			cmd->kind = (enum kind)k;
 			break;
 		case 'c':
-			cmd->coverage = xstrtod(optarg, 0, 0.9, "coverage");
+			parse_range(optarg, 0.9, 1, "coverage", &cmd->cover_lo,
+			    &cmd->cover_hi);
 			break;
 		case 'm':
-			parse_mix(optarg, &cmd->mix_lo, &cmd->mix_hi);
+			parse_range(optarg, 1, 0, "mix range", &cmd->mix_lo,
+			    &cmd->mix_hi);
 			break;
 		case 'o':
 			cmd->overlap = xstrtod(optarg, 0, 1, "overlap");
@@ -606,21 +620,32 @@ median_colour(const struct img *im, float med[3])
 
 /* Make background number B of kind K into BG, with its own random stream
  * split from BASE.  POOL[0] holds the healthy, POOL[1] the infected
- * samples; the decks are private copies.  Returns the coverage reached. */
+ * samples; the decks are private copies.  Sets *WANT to the coverage
+ * drawn for it and returns the coverage reached. */
 static double
 make_one(struct img *bg, long b, enum kind k, const struct rng *base,
     const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
-    long *nspecks, long *nghosts, double *ratio, double stain[6])
+    long *nspecks, long *nghosts, double *ratio, double stain[6],
+    double *want)
 {
 	struct rng r, rt, rb;
 	struct pool pool[2];
 	struct paste_patch patch;
-	const long target = (long)(cmd->coverage * bg->width * bg->height);
 	double plasma[3], rbc[3];
-	long covered = 0;
+	long covered = 0, target;
 	int misses = 0, i, cells = 0;
 
 	rng_split(base, &r, (uint64_t)b);
+	/* -c LO-HI: from a stream of its own, so that a single coverage
+	 * gives the backgrounds it always gave */
+	*want = cmd->cover_lo;
+	if (cmd->cover_hi > cmd->cover_lo) {
+		struct rng rc;
+
+		rng_split(&r, &rc, COVER_STREAM);
+		*want += (cmd->cover_hi - cmd->cover_lo) * rng_uniform(&rc);
+	}
+	target = (long)(*want * bg->width * bg->height);
 	memset(&patch, 0, sizeof patch);
 	*nspecks = *nghosts = 0;
 	for (i = 0; i < 2; i++) {
@@ -726,7 +751,7 @@ main(int argc, char **argv)
 	struct pool pool[2];
 	unsigned char want[CLASS_MAX];
 	struct img *bgs;
-	double *reached, *ratio, (*stain)[6];
+	double *reached, *ratio, *drawn, (*stain)[6];
 	int *ncells, cls[2], i;
 	long *nspecks, *nghosts;
 	long b0, b, shortfall = 0;
@@ -778,6 +803,7 @@ main(int argc, char **argv)
 	bgs = xcalloc(CHUNK, sizeof *bgs);
 	reached = xmalloc_array(CHUNK, sizeof *reached);
 	ratio = xmalloc_array(CHUNK, sizeof *ratio);
+	drawn = xmalloc_array(CHUNK, sizeof *drawn);
 	ncells = xmalloc_array(CHUNK, sizeof *ncells);
 	nspecks = xmalloc_array(CHUNK, sizeof *nspecks);
 	nghosts = xmalloc_array(CHUNK, sizeof *nghosts);
@@ -793,7 +819,7 @@ main(int argc, char **argv)
 			    (enum kind)((b0 + b) % 3) : cmd.kind;
 			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
 			    pool, &ncells[b], &nspecks[b], &nghosts[b],
-			    &ratio[b], stain[b]);
+			    &ratio[b], stain[b], &drawn[b]);
 		}
 		for (b = 0; b < nb; b++) {
 			struct img *im = &bgs[b];
@@ -824,15 +850,15 @@ main(int argc, char **argv)
 				    stain[b][3], stain[b][4], stain[b][5]);
 				img_meta_set(im, "rbc_colour", buf);
 			}
-			if (reached[b] < cmd.coverage * 0.95)
+			if (reached[b] < drawn[b] * 0.95)
 				shortfall++;
 			img_write(stdout, "<stdout>", im);
 		}
 	}
 	if (shortfall > 0)
 		warn("%ld background%s reached less than 95%% of the "
-		    "coverage %.2f (cells too large or overlap too strict)",
-		    shortfall, shortfall == 1 ? "" : "s", cmd.coverage);
+		    "coverage drawn (cells too large or overlap too strict)",
+		    shortfall, shortfall == 1 ? "" : "s");
 	xfshut(stdout, "<stdout>");
 	return 0;
 }

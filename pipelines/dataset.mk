@@ -41,6 +41,9 @@
 #                        share whose red cells take a redder stain
 #   SPECK_MARGIN=0       make-background -p for the training split: the
 #                        least gap between a stain speck and a red cell
+#   RBC_COVERAGE=0.25    make-background -c for the training split: the
+#                        share of a background under red cells, or a
+#                        range LO-HI that each background draws from
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -74,6 +77,7 @@ INFECTED_MIX ?= 0.1-0.9
 BLUE_SHARE ?= 0.3
 REDDER_SHARE ?= 0.3
 SPECK_MARGIN ?= 0
+RBC_COVERAGE ?= 0.25
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -139,7 +143,7 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 # is passed as -flag VALUE, in this order, and named in the default
 # model's metadata (model.mk).
 DS_TRAIN_BG := CELL_SPREAD:e:0 RBC_FEATHER:f:2 INFECTED_MIX:m:0.1-0.9 \
-    BLUE_SHARE:b:0 REDDER_SHARE:R:0 SPECK_MARGIN:p:0
+    BLUE_SHARE:b:0 REDDER_SHARE:R:0 SPECK_MARGIN:p:0 RBC_COVERAGE:c:0.25
 ds_field = $(word $(2),$(subst :, ,$(1)))
 ds_set   = $(filter-out $(call ds_field,$(1),3),$($(call ds_field,$(1),1)))
 DS_TRAIN_BG_SET   = $(strip $(foreach o,$(DS_TRAIN_BG),$(if $(call \

@@ -49,6 +49,33 @@ ratios() {
 	    'BEGIN { exit !(c >= 0.09 && c <= 0.12) }'
 }
 
+@test "make-background: -c LO-HI draws each background's coverage in the range; one value is the default's bytes" {
+	make-background -n 12 -W 200 -H 200 -d 0 -g 0 rbc.pam >c.pam
+	make-background -n 12 -W 200 -H 200 -d 0 -g 0 -c 0.25 rbc.pam >c1.pam
+	make-background -n 12 -W 200 -H 200 -d 0 -g 0 -c 0.25-0.25 rbc.pam >c2.pam
+	cmp c.pam c1.pam
+	cmp c.pam c2.pam
+	make-background -n 12 -W 200 -H 200 -d 0 -g 0 -c 0.1-0.5 rbc.pam \
+	    >r.pam 2>r.err
+	[ ! -s r.err ]          # every background reached its coverage
+	# each within the range, sparse and dense ones among them
+	perl "$META" coverage r.pam | awk '
+	    { if ($1 < 0.095 || $1 > 0.52) exit 1; lo = NR == 1 || $1 < lo ? $1 : lo
+	      hi = $1 > hi ? $1 : hi; n++ }
+	    END { exit !(n == 12 && hi - lo > 0.2) }'
+	# the same stains and kinds as with one coverage
+	[ "$(perl "$META" plasma c.pam)" = "$(perl "$META" plasma r.pam)" ]
+	[ "$(perl "$META" kind c.pam)" = "$(perl "$META" kind r.pam)" ]
+	run --separate-stderr make-background -c 0.5-0.2 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"invalid coverage '0.5-0.2' (start above end)"* ]]
+	[ -z "$output" ]
+	run --separate-stderr make-background -c 0.2-0.95 rbc.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"coverage end"* ]]
+	[ -z "$output" ]
+}
+
 @test "make-background: the plasma varies and is not white" {
 	make-background -n 1 -W 200 -H 200 -c 0 -d 0 -g 0 rbc.pam >plasma.pam
 	pamchannel -tupletype RGB 0 1 2 <plasma.pam >rgb.pam
