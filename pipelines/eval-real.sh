@@ -20,17 +20,19 @@
 #            the project root): BBBC041Seg (DIR/eval_bbbc041seg), and the
 #            PBC and zxaoyou originals where share/blocks lacks them
 #   -d DIR   the dataset (default dataset/ in the project root): needs
-#            samples.test.pam (parts 3, 4) and test.pam (part 5)
+#            samples.test.pam (parts 3, 4; part 1 with -S val) and
+#            test.pam (part 5)
 #   -k DIR   keep the inputs, class maps and per-box / per-cell tables
 #            (TSV, one header line) there, by part: bccd/, crops/, nih/,
 #            bbbc041/, synthetic/, and figures.txt (standard output)
 #   -n N     only the first N of each part's items (smears, cells,
 #            BBBC041 images, synthetic tiles), for quick tests
-#   -S SPLIT test (default) or val.  With val, parts 3 to 5 score the
-#            validation split's samples and tiles (samples.val.pam,
-#            val.pam) and parts 1 and 2, the held-out sets, are skipped:
-#            the figures that may choose between recipes or runs without
-#            any held-out image taking part.
+#   -S SPLIT test (default) or val.  With val, part 1 scores the
+#            validation split's BCCD smears instead of the held-out ones,
+#            parts 3 to 5 the validation split's samples and tiles
+#            (samples.val.pam, val.pam), and part 2, a held-out set, is
+#            skipped: the figures that may choose between recipes or
+#            runs without any held-out image taking part.
 #
 # Standard output: one line per figure, "eval: NAME VALUE".  Shares are
 # fractions in [0, 1] with 3 decimals, "nan" where nothing is there to
@@ -47,7 +49,10 @@
 # 7 Platelet clump, 8 Infected RBC, 9 Healthy RBC).
 #
 # 1. BCCD held-out smears: share/eval/bccd (40 smears no training stage
-#    uses; share/eval/README.md), normal blood, no malaria.  Each smear
+#    uses; share/eval/README.md), normal blood, no malaria.  With -S val,
+#    the smears of share/blocks/bccd all of whose samples are in
+#    DATASET/samples.val.pam instead (9 with the default seed): no
+#    training tile shows them, only the validation split's.  Each smear
 #    is scaled by 0.36 (pamscale; BCCD's factor in pipelines/blocks.sh)
 #    and segmented whole (overlapping windows).  Each Pascal VOC box is
 #    scaled by the same factor (the pixels whose centres lie in it) and
@@ -325,24 +330,40 @@ pad() {
 }
 
 ran=0
+samples=$dataset/samples.$split.pam
 
-# --- 1. BCCD held-out smears -------------------------------------------------
-bccd=$share/eval/bccd
+# --- 1. BCCD smears: the held-out ones, or the validation split's -----------
+# bccd.list: a NAME per smear; $bccd holds Annotations/NAME.xml and
+# JPEGImages/NAME.jpg
 bccd_scale=0.36
-if [ "$split" != test ]; then
-	say "BCCD: held out, not scored with -S $split"
-elif ! ls "$bccd"/Annotations/*.xml >/dev/null 2>&1; then
-	say "BCCD: $bccd/Annotations: no held-out smears, skipped"
+if [ "$split" = test ]; then
+	bccd=$share/eval/bccd
+	ls "$bccd"/Annotations/*.xml 2>/dev/null |
+	    sed 's|.*/||; s|\.xml$||' | head_n >"$tmp/bccd.list"
+	[ -s "$tmp/bccd.list" ] ||
+	    say "BCCD: $bccd/Annotations: no held-out smears, skipped"
+elif [ ! -f "$samples" ]; then
+	: >"$tmp/bccd.list"
+	say "BCCD: $samples: missing (make $samples), skipped"
 else
+	# the smears all of whose samples are in the validation split
+	# (split-dataset keeps a smear's samples together)
+	bccd=$share/blocks/bccd
+	grep -a '^#group: bccd/' "$samples" | sed 's|^#group: bccd/||' |
+	    sort -u | head_n >"$tmp/bccd.list"
+	[ -s "$tmp/bccd.list" ] ||
+	    say "BCCD: $samples: no BCCD smear in the $split split, skipped"
+fi
+if [ -s "$tmp/bccd.list" ]; then
 	d=$tmp/bccd
 	mkdir -p "$d"
 	: >"$d/images.ppm"
 	: >"$d/boxes"
 	i=0
-	ls "$bccd"/Annotations/*.xml | head_n >"$d/list"
-	while read -r xml; do
-		name=$(basename "$xml" .xml)
+	while read -r name; do
+		xml=$bccd/Annotations/$name.xml
 		jpg=$bccd/JPEGImages/$name.jpg
+		[ -f "$xml" ] || die "$xml: missing (the boxes of $name)"
 		[ -f "$jpg" ] || die "$jpg: missing (its boxes are $xml)"
 		i=$((i + 1))
 		jpegtopnm -quiet "$jpg" >"$d/orig.ppm"
@@ -373,7 +394,7 @@ else
 			split(span($3, $5, sy, m[2]), Y, " ")
 			print img, name "#" ++k, "box", X[1], Y[1], X[2], Y[2], $1
 		}' >>"$d/boxes"
-	done <"$d/list"
+	done <"$tmp/bccd.list"
 	say "BCCD: segmenting $i smears"
 	infer "$d/images.ppm" "$d/pred.pgm"
 	tokens "$d/pred.pgm" >"$d/pred.tok"
@@ -494,8 +515,7 @@ else
 	ran=$((ran + 1))
 fi
 
-# --- the test split's samples: metadata, one line each -----------------------
-samples=$dataset/samples.$split.pam
+# --- the split's samples: metadata, one line each ----------------------------
 if [ -f "$samples" ]; then
 	# "INDEX CLASS SOURCE ID SCALE" (from 1, spaces in classes as _);
 	# the keys are "#key: value" header comments (crop-cells(1))

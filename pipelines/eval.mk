@@ -16,9 +16,10 @@
 #                        eight times the inference time)
 #   EVAL_RAW=            1: score the network's own class maps, without
 #                        cell-vote (eval-real.sh -R)
-#   EVAL_SPLIT=test      val: the validation split's cells and tiles
-#                        alone, the held-out sets skipped (eval-real.sh
-#                        -S val): figures that may choose between runs
+#   EVAL_SPLIT=test      val: the validation split's BCCD smears, cells
+#                        and tiles alone, the held-out sets skipped
+#                        (eval-real.sh -S val): figures that may choose
+#                        between runs
 #   EVAL_KEEP=           a directory to keep the class maps and the
 #                        per-box / per-cell tables in (eval-real.sh -k)
 #   DATASET, SEED, SIZE  as for make dataset (pipelines/dataset.mk)

@@ -175,21 +175,43 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 @test "eval-real: -S val scores the validation split alone, never the held-out sets" {
 	t=$BATS_FILE_TMPDIR
 	mkdir -p "$t/dsv"
-	# the validation split: the test split's NIH cells alone, so the
+	# the validation split: the test split's NIH cells and a red cell
+	# of one BCCD smear of share/blocks (not a held-out one), so the
 	# counts tell which split was read
 	cp "$t/nih.pam" "$t/dsv/samples.val.pam"
+	n=BloodImage_00003
+	# its red-cell boxes, as pipelines/blocks.sh lists them (crop-cells
+	# keeps those whose cell does not touch the box's edge)
+	boxes=$(awk -f "$TOP/pipelines/voc.awk" "$B/bccd/Annotations/$n.xml" |
+	    awk '$1 == "RBC" { printf " %d,%d,%d,%d", $2 - 1, $3 - 1, $4 - 1, $5 - 1 }')
+	echo "bccd/$n.rbc bccd/$n Healthy_RBC$boxes" >"$t/l4"
+	jpegtopnm -quiet "$B/bccd/JPEGImages/$n.jpg" |
+	    crop-cells -q -M box -S bccd -s 0.36 -l "$t/l4" \
+	    >>"$t/dsv/samples.val.pam"
+	[ ! -f "$TOP/share/eval/bccd/Annotations/$n.xml" ]
 	cp "$U/val.pam" "$t/dsv/val.pam"
 	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 2 -S val \
 	    -s "$t/src" -d "$t/dsv" "$t/m.st"
 	[ "$status" -eq 0 ]
-	[[ "$output" != *"bccd_"* && "$output" != *"bbbc041_"* ]]
-	[[ "$output" != *"crops_"* ]]
+	[[ "$output" != *"bbbc041_"* && "$output" != *"crops_"* ]]
 	[[ "$stderr" == *"samples.val.pam: no pbc or zxaoyou white cell"* ]]
+	[[ "$output" == *"eval: bccd_images 1"* ]]
+	# every box of that smear, as its annotation has them
+	nb=$(awk -f "$TOP/pipelines/voc.awk" "$B/bccd/Annotations/$n.xml" |
+	    awk '$1 == "RBC"' | wc -l)
+	[[ "$output" == *"eval: bccd_rbc_boxes $nb"* ]]
 	[[ "$output" == *"eval: nih_n 2"* ]]
 	[[ "$output" == *"eval: synthetic_tiles 2"* ]]
-	[[ "$stderr" == *"BCCD: held out, not scored with -S val"* ]]
+	[[ "$stderr" == *"BCCD: segmenting 1 smears"* ]]
 	[[ "$stderr" == *"BBBC041Seg: held out, not scored with -S val"* ]]
 	[[ "$stderr" == *"$t/dsv/val.pam"* ]]
+	# a validation split without BCCD smears scores none
+	cp "$t/nih.pam" "$t/dsv/samples.val.pam"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 2 -S val \
+	    -s "$t/src" -d "$t/dsv" "$t/m.st"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"bccd_"* ]]
+	[[ "$stderr" == *"samples.val.pam: no BCCD smear in the val split, skipped"* ]]
 	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -S train "$t/m.st"
 	assert_fails_cleanly "eval-real.sh: -S train: expected test or val"
 }
