@@ -16,6 +16,11 @@
  * blends all eight with the same weights: test-time augmentation, as
  * nnU-Net's mirroring, at eight times the work.
  *
+ * Several -m models make an ensemble: every window goes through each of
+ * them and their probabilities are averaged before the blend, at the work
+ * of all of them together.  Their windows must be of one size; each model
+ * brings its own input normalisation.
+ *
  * --probs writes the blended probabilities of every image as one float32
  * .npy array (images, height, width, classes); the images must then share
  * one size.  Output is spooled: nothing is written unless every image
@@ -37,21 +42,26 @@
 #include "threads.h"
 #include "util.h"
 
+#define MAX_MODELS 16
+
 struct cmdline {
-	const char *model, *input, *probs, *device;
+	const char *model[MAX_MODELS], *input, *probs, *device;
+	int nmodels;
 	int batch, threads, overlap, quiet, tta, precision;
 };
 
 static const struct cli_info info = {
 	"unet-infer",
-	"[-m model] [-b batch] [-j threads] [-O overlap] [-p probs.npy] [-t]\n"
-	"       [file]",
+	"[-m model]... [-b batch] [-j threads] [-O overlap]\n"
+	"       [-p probs.npy] [-t] [file]",
 	"Segment images (PPM, or RGB_LABEL tiles) with a trained U-Net; writes\n"
 	"one PGM class map per image.  Images larger than the model's input\n"
 	"are segmented in overlapping windows whose probabilities are blended.\n"
 	"\n"
 	"  -m, --model FILE     the model (safetensors, from unet-train;\n"
-	"                       default: the shipped models/default.safetensors)\n"
+	"                       default: the shipped models/default.safetensors);\n"
+	"                       several -m: an ensemble, their probabilities\n"
+	"                       averaged (each one more pass of the network)\n"
 	"  -b, --batch B        windows per forward pass (default 8)\n"
 	"  -j, --threads T      CPU threads (default: all processors)\n"
 	"  -O, --overlap PX     overlap of neighbouring windows (default 1/4\n"
@@ -95,7 +105,11 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	while ((c = getopt_long(argc, argv, ":hm:b:j:O:p:d:qt", opts, NULL))
 	    != -1)
 		switch (c) {
-		case 'm': cmd->model = optarg; break;
+		case 'm':
+			if (cmd->nmodels == MAX_MODELS)
+				cli_usage("-m: at most %d models", MAX_MODELS);
+			cmd->model[cmd->nmodels++] = optarg;
+			break;
 		case 'b':
 			cmd->batch = xstrtol(optarg, 1, 1024, "batch");
 			break;
@@ -118,8 +132,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			cli_common(c);
 		}
 	cli_max_operands(argc, optind, 1);
-	if (cmd->model == NULL)
-		cmd->model = share_path("models/default.safetensors");
+	if (cmd->nmodels == 0)
+		cmd->model[cmd->nmodels++] =
+		    share_path("models/default.safetensors");
 	cmd->input = optind < argc ? argv[optind] : "-";
 	if (cmd->probs != NULL && strcmp(cmd->probs, "-") == 0)
 		cli_usage("--probs needs a file name (the maps go to standard "
@@ -146,11 +161,12 @@ struct job {
 
 struct infer {
 	struct cmdline cmd;
-	struct unet *net;
-	struct model_info norm;
+	struct unet *net[MAX_MODELS];
+	struct model_info norm[MAX_MODELS];
 	int S, K, B;            /* window size, classes, batch */
 	int stride;
 	float *x, *probs;       /* B,S,S,3 and B,S,S,K */
+	float *mean;            /* B,S,S,K: the models' mean probabilities */
 	float *wwin;            /* S,S blend weights */
 	struct pending *ring;   /* images in reading order */
 	int nring, cap, head;   /* head: first image not yet written */
@@ -243,15 +259,15 @@ finish(struct infer *f, struct pending *p)
 	free(p->wsum);
 }
 
-/* Run the queued windows through the network and blend the results. */
+/* Fill F->x with the N queued windows, each in its dihedral transform,
+ * normalised as model M expects. */
 static void
-run_jobs(struct infer *f)
+load_windows(struct infer *f, int n, int m)
 {
-	int S = f->S, K = f->K, n = f->njobs;
+	int S = f->S;
 	size_t px = (size_t)S * S;
+	const struct model_info *nm = &f->norm[m];
 
-	if (n == 0)
-		return;
 	#pragma omp parallel for schedule(static)
 	for (int j = 0; j < n; j++) {
 		const struct job *jb = &f->jobs[j];
@@ -270,12 +286,31 @@ run_jobs(struct infer *f)
 				const unsigned char *s = im->data +
 				    ((size_t)iy * im->width + ix) * im->depth;
 				for (int c = 0; c < 3; c++)
-					o[c] = (s[c] - f->norm.mean[c]) /
-					    f->norm.std[c];
+					o[c] = (s[c] - nm->mean[c]) / nm->std[c];
 			}
 	}
-	unet_forward(f->net, f->x, n);
-	unet_probs(f->net, f->probs);
+}
+
+/* Run the queued windows through the network (each model of an
+ * ensemble, their probabilities averaged) and blend the results. */
+static void
+run_jobs(struct infer *f)
+{
+	int S = f->S, K = f->K, n = f->njobs, M = f->cmd.nmodels;
+	size_t px = (size_t)S * S;
+
+	if (n == 0)
+		return;
+	for (int m = 0; m < M; m++) {
+		load_windows(f, n, m);
+		unet_forward(f->net[m], f->x, n);
+		unet_probs(f->net[m], f->probs);
+		if (M > 1)
+			for (size_t i = 0; i < (size_t)n * px * K; i++)
+				f->mean[i] = (m ? f->mean[i] : 0) +
+				    f->probs[i] / M;
+	}
+	const float *probs = M > 1 ? f->mean : f->probs;
 	for (int j = 0; j < n; j++) {
 		const struct job *jb = &f->jobs[j];
 		struct pending *p = &f->ring[jb->slot];
@@ -289,7 +324,7 @@ run_jobs(struct infer *f)
 				size_t o = (size_t)(jb->y0 + wy) * p->im.width +
 				    jb->x0 + wx;
 				float w = f->wwin[wy * S + wx];
-				const float *pr = f->probs +
+				const float *pr = probs +
 				    ((size_t)j * px + (size_t)y * S + xx) * K;
 				for (int c = 0; c < K; c++)
 					p->acc[o * K + c] += w * pr[c];
@@ -345,13 +380,22 @@ main(int argc, char **argv)
 	    .precision = f.cmd.precision };
 	ops = nn_backend_open(f.cmd.device, &bo);
 	f.B = f.cmd.batch;
-	f.net = model_read(f.cmd.model, f.B, 0, ops, &sf, &f.norm);
-	st_free(&sf);
-	f.S = f.net->arch.input_w;
-	f.K = f.net->arch.classes;
-	if (f.net->arch.input_h != f.S)
-		die("%s: the model's input is %dx%d; only square inputs are "
-		    "supported", f.cmd.model, f.S, f.net->arch.input_h);
+	for (int m = 0; m < f.cmd.nmodels; m++) {
+		const char *name = f.cmd.model[m];
+		f.net[m] = model_read(name, f.B, 0, ops, &sf, &f.norm[m]);
+		st_free(&sf);
+		const struct unet_arch *a = &f.net[m]->arch;
+		if (a->input_h != a->input_w)
+			die("%s: the model's input is %dx%d; only square "
+			    "inputs are supported", name, a->input_w,
+			    a->input_h);
+		if (m > 0 && a->input_w != f.S)
+			die("%s: the model's input is %dx%d, %s's %dx%d: an "
+			    "ensemble needs one window size", name,
+			    a->input_w, a->input_h, f.cmd.model[0], f.S, f.S);
+		f.S = a->input_w;
+		f.K = a->classes;
+	}
 	if (f.cmd.overlap < 0)
 		f.cmd.overlap = f.S / 4;
 	if (f.cmd.overlap >= f.S)
@@ -361,6 +405,9 @@ main(int argc, char **argv)
 	f.x = nn_host_alloc(ops, (size_t)f.B * f.S * f.S * 3 * sizeof(float));
 	f.probs = nn_host_alloc(ops, (size_t)f.B * f.S * f.S * f.K *
 	    sizeof(float));
+	if (f.cmd.nmodels > 1)
+		f.mean = xmalloc_array((size_t)f.B * f.S * f.S * f.K,
+		    sizeof(float));
 	f.wwin = xmalloc_array((size_t)f.S * f.S, sizeof(float));
 	make_window(f.wwin, f.S);
 	f.jobs = xmalloc_array(f.B, sizeof *f.jobs);
@@ -404,7 +451,9 @@ main(int argc, char **argv)
 	spool_commit(f.out, stdout, "<stdout>");
 	if (f.cmd.probs)
 		atomic_commit(&probs);
-	unet_free(f.net);
+	for (int m = 0; m < f.cmd.nmodels; m++)
+		unet_free(f.net[m]);
+	free(f.mean);
 	nn_host_free(ops, f.x);
 	nn_host_free(ops, f.probs);
 	nn_backend_close(ops);

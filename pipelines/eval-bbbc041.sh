@@ -2,6 +2,7 @@
 # eval-bbbc041.sh - score a model on real smears with binary cell masks.
 #
 #   sh pipelines/eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]
+#   sh pipelines/eval-bbbc041.sh -m MODEL [-m MODEL]... DIR [SCALE] [OUTDIR]
 #
 # DIR holds images/NAME.png and masks/NAME.png (BBBC041Seg, Depto et al.
 # 2021: 255 = any blood cell, 0 = background; no class labels).  Each image
@@ -14,12 +15,38 @@
 # is unet-infer's -j, TTA=1 its --tta; VOTE=1 puts the class maps through
 # cell-vote(1) first, as smear-segment gives them (its specks, small blobs
 # of red-cell pixels in the plasma, go to background; the rest of the
-# vote does not change cell against background).
+# vote does not change cell against background).  Several -m models are
+# scored as one ensemble (unet-infer with a -m for each: their
+# probabilities averaged).
 set -eu
-model=${1:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
-dir=${2:?usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]}
-scale=${3:-0.32}
-out=${4:-}
+usage="usage: eval-bbbc041.sh MODEL DIR [SCALE] [OUTDIR]
+       eval-bbbc041.sh -m MODEL [-m MODEL]... DIR [SCALE] [OUTDIR]"
+models=
+while getopts ':m:' opt; do
+	case $opt in
+	m) models="$OPTARG
+$models" ;;   # newest first: infer() puts them back in order
+	*) echo "$usage" >&2; exit 1 ;;
+	esac
+done
+shift $((OPTIND - 1))
+if [ -z "$models" ]; then
+	models=${1:?$usage}
+	shift
+fi
+dir=${1:?$usage}
+scale=${2:-0.32}
+out=${3:-}
+# infer ARGS...: unet-infer -m MODEL... ARGS
+infer() {
+	set -f
+	IFS='
+'
+	for m in $models; do set -- -m "$m" "$@"; done
+	unset IFS
+	set +f
+	unet-infer "$@"
+}
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$here/bin:$PATH"
 if [ -z "$out" ]; then
@@ -48,9 +75,9 @@ done
 tta=
 [ "${TTA:-0}" = 1 ] && tta=--tta
 if [ "${VOTE:-0}" = 1 ]; then
-	unet-infer -q $tta -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.raw.pgm"
+	infer -q $tta -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.raw.pgm"
 	cell-vote -q "$out/pred.raw.pgm" >"$out/pred.pgm"
 else
-	unet-infer -q $tta -m "$model" -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.pgm"
+	infer -q $tta -j "${THREADS:-2}" "$out/images.ppm" >"$out/pred.pgm"
 fi
 seg-eval --binary "$out/truth.pgm" "$out/pred.pgm"

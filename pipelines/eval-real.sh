@@ -6,7 +6,10 @@
 #
 # usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]
 #            [-d dataset-dir] [-k keep-dir] [-n count] [-S split] [-t] [-R]
-#            MODEL
+#            MODEL...
+#
+# Several MODELs are scored as one ensemble: unet-infer -m for each, their
+# class probabilities averaged window by window.
 #
 #   -j N     unet-infer threads (default 2)
 #   -t       unet-infer --tta: every window averaged over its 8 flips and
@@ -151,7 +154,7 @@ die() { say "$@"; exit 1; }
 usage() {
 	echo "usage: sh pipelines/eval-real.sh [-j threads] [-s sources-dir]" \
 	    "[-d dataset-dir] [-k keep-dir] [-n count] [-S split] [-t] [-R]" \
-	    "MODEL" >&2
+	    "MODEL..." >&2
 	exit 1
 }
 posint() {
@@ -177,13 +180,24 @@ while getopts ':j:s:d:k:n:S:tR' opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || usage
+[ $# -ge 1 ] || usage
 model=$1
-[ -f "$model" ] || die "$model: no such model file"
-cfg=$(tensor-info -m "$model" 2>&1) || die "$(printf '%s\n' "$cfg" | head -n 1)"
-win=$(printf '%s\n' "$cfg" |
-    sed -n 's/^unet\.config=.*input_size: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
-[ -n "$win" ] || die "$model: no model input_size in its metadata"
+# the models, newest first (with_models puts them back in order)
+models=
+for m in "$@"; do
+	case $m in
+	*'
+'*) die "a model file name with a newline" ;;
+	esac
+	[ -f "$m" ] || die "$m: no such model file"
+	cfg=$(tensor-info -m "$m" 2>&1) || die "$(printf '%s\n' "$cfg" | head -n 1)"
+	w=$(printf '%s\n' "$cfg" |
+	    sed -n 's/^unet\.config=.*input_size: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
+	[ -n "$w" ] || die "$m: no model input_size in its metadata"
+	win=${win:-$w}
+	models="$m
+$models"
+done
 [ ! -d "$sources" ] || sources=$(cd "$sources" && pwd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eval-real.XXXXXX")
@@ -208,13 +222,27 @@ emit_file() {
 }
 # first N lines of standard input (all without -n)
 head_n() { if [ -n "$limit" ]; then head -n "$limit"; else cat; fi; }
+# with_models CMD ARGS...: CMD -m MODEL... ARGS (CMD a single word)
+with_models() {
+	_cmd=$1
+	shift
+	set -f
+	IFS='
+'
+	for _m in $models; do set -- -m "$_m" "$@"; done
+	unset IFS
+	set +f
+	"$_cmd" "$@"
+}
+# eval_bbbc041 ARGS...: pipelines/eval-bbbc041.sh
+eval_bbbc041() { sh "$top/pipelines/eval-bbbc041.sh" "$@"; }
 # infer IN OUT: segment a stream of images
 infer() {
 	if [ -n "$vote" ]; then
-		unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2.raw"
+		with_models unet-infer -q $tta -j "$threads" "$1" >"$2.raw"
 		cell-vote -q "$2.raw" >"$2"
 	else
-		unet-infer -q $tta -m "$model" -j "$threads" "$1" >"$2"
+		with_models unet-infer -q $tta -j "$threads" "$1" >"$2"
 	fi
 }
 # tokens FILE: a Netpbm stream as plain PNM, one token per line
@@ -496,7 +524,7 @@ else
 	done <"$d/list"
 	say "BBBC041Seg: segmenting $n smears"
 	THREADS=$threads VOTE=${vote:-0} TTA=${tta:+1} \
-	    sh "$top/pipelines/eval-bbbc041.sh" "$model" "$d/in" \
+	    with_models eval_bbbc041 "$d/in" \
 	    0.32 "$d/out" >"$d/report.yaml"
 	awk '
 	/^images:/ { print "bbbc041_images", $2 }

@@ -7,7 +7,9 @@
 #                        "eval: NAME VALUE" line per figure
 #
 # Variables (on the command line):
-#   MODEL=share/models/default.safetensors    the model to score
+#   MODEL=share/models/default.safetensors    the model to score; several
+#                        (space-separated) are scored as one ensemble, their
+#                        probabilities averaged (unet-infer with a -m each)
 #   SOURCES=../shared/data/sources            outside data: BBBC041Seg, and
 #                        originals that share/blocks lacks; parts whose
 #                        data is missing are skipped, saying so
@@ -45,4 +47,4 @@ eval-real: $(PROGRAMS) $(DATASET)/samples.$(EVAL_SPLIT).pam \
 	    -s '$(SOURCES)' -d '$(DATASET)' -S '$(EVAL_SPLIT)' \
 	    $(if $(EVAL_KEEP),-k '$(EVAL_KEEP)') \
 	    $(if $(filter 1,$(EVAL_TTA)),-t) $(if $(filter 1,$(EVAL_RAW)),-R) \
-	    '$(MODEL)'
+	    $(foreach m,$(MODEL),'$(m)')

@@ -18,7 +18,7 @@ set -u
 
 prog=smear-segment
 version=0.1.0
-usage="usage: $prog [-m model] [-r px | -s scale] [-j threads] [-t] [-V] [-q]
+usage="usage: $prog [-m model]... [-r px | -s scale] [-j threads] [-t] [-V] [-q]
        -o outdir file|dir ..."
 
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
@@ -39,7 +39,9 @@ that opens from disk).
 
   -o, --output DIR      where the results go (made if missing)
   -m, --model FILE      the model (default: the shipped
-                        models/default.safetensors)
+                        models/default.safetensors); several -m: an
+                        ensemble, their probabilities averaged (each
+                        model one more pass; the first sets the scale)
   -r, --rbc-diameter PX the red cells are PX pixels across in the photos
   -s, --scale F         the factor to the model's scale (pamscale F)
                         (default: measured per photo by smear-scale)
@@ -83,14 +85,25 @@ find_share() {
 
 # --- options -------------------------------------------------------------------
 
-model= outdir= rbcd= scale= threads= tta= quiet= vote=1
+model= models= outdir= rbcd= scale= threads= tta= quiet= vote=1
+# add_model FILE: one more -m (MODELS newest first; with_models puts them
+# back in order)
+add_model() {
+	case $1 in
+	*'
+'*) usage_error "a model file name with a newline" ;;
+	esac
+	[ -n "$model" ] || model=$1
+	models="$1
+$models"
+}
 need_arg() { [ $# -ge 2 ] || usage_error "option '$1' needs an argument"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	-o|--output) need_arg "$@"; outdir=$2; shift 2 ;;
 	--output=*) outdir=${1#*=}; shift ;;
-	-m|--model) need_arg "$@"; model=$2; shift 2 ;;
-	--model=*) model=${1#*=}; shift ;;
+	-m|--model) need_arg "$@"; add_model "$2"; shift 2 ;;
+	--model=*) add_model "${1#*=}"; shift ;;
 	-r|--rbc-diameter) need_arg "$@"; rbcd=$2; shift 2 ;;
 	--rbc-diameter=*) rbcd=${1#*=}; shift ;;
 	-s|--scale) need_arg "$@"; scale=$2; shift 2 ;;
@@ -127,9 +140,32 @@ else
 fi
 
 share=$(find_share) || exit 1
-[ -n "$model" ] || model=$share/models/default.safetensors
-[ -d "$model" ] && die "$model: is a directory, expected a model file"
-[ -r "$model" ] || die "$model: cannot read the model"
+[ -n "$model" ] || add_model "$share/models/default.safetensors"
+set -f
+IFS='
+'
+for m in $models; do
+	[ -d "$m" ] && die "$m: is a directory, expected a model file"
+	[ -r "$m" ] || die "$m: cannot read the model"
+done
+unset IFS
+set +f
+# with_models CMD ARGS...: CMD -m MODEL... ARGS
+with_models() {
+	_cmd=$1
+	shift
+	set -f
+	IFS='
+'
+	for _m in $models; do set -- -m "$_m" "$@"; done
+	unset IFS
+	set +f
+	"$_cmd" "$@"
+}
+# the models for the report, in order, comma-separated
+model_names=$(printf '%s\n' "$models" | awk 'NF { a[n++] = $0 }
+    END { for (i = n - 1; i >= 0; i--) printf "%s%s", a[i], i ? ", " : "" }')
+nmodels=$(printf '%s\n' "$models" | grep -c .)
 [ -e "$outdir" ] && [ ! -d "$outdir" ] && die "$outdir: exists and is not a directory"
 
 # --- the images ----------------------------------------------------------------
@@ -231,7 +267,7 @@ segment_one() {
 	s=$(printf '%s\n' "$sline" | cut -f7)
 	printf '%s\n' "$sline" | cut -f10 >"$t/warn"
 	pamscale "$s" "$t/orig.ppm" >"$t/small.ppm" 2>"$t/err" &&
-	    unet-infer -q -m "$model" -j "$threads" $tta "$t/small.ppm" \
+	    with_models unet-infer -q -j "$threads" $tta "$t/small.ppm" \
 	    >"$t/raw.pgm" 2>"$t/err" &&
 	    if [ -n "$vote" ]; then
 		cell-vote -q "$t/raw.pgm" >"$t/$name.pgm" 2>"$t/err"
@@ -280,7 +316,7 @@ segment_one() {
 # loaded and shows (and records, in data- attributes of the body, for
 # tests) any that did not.
 report() {
-	awk -F'\t' -v failed="$2" -v model="$model" -v date="$(date '+%Y-%m-%d %H:%M')" \
+	awk -F'\t' -v failed="$2" -v model="$model_names" -v nmodels="$nmodels" -v date="$(date '+%Y-%m-%d %H:%M')" \
 	    -v version="$version" '
 	function esc(s) {
 		gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s)
@@ -332,7 +368,7 @@ report() {
 		print "</style>\n</head>"
 		print "<body data-images-done=\"no\" data-images-loaded=\"0\" data-images-failed=\"0\">"
 		printf "<h1>%d smear%s segmented</h1>\n", n, n == 1 ? "" : "s"
-		printf "<p>Model: <code>%s</code>.  Made by smear-segment (smearseg %s) on %s.", esc(model), version, date
+		printf "<p>%s: <code>%s</code>.  Made by smear-segment (smearseg %s) on %s.", (nmodels > 1 ? "Models (an ensemble, their probabilities averaged)" : "Model"), esc(model), version, date
 		if (nf) printf "  <span class=\"bad\">%d image%s failed</span> (below).", nf, nf == 1 ? "" : "s"
 		print "</p>\n<p id=\"imgstatus\"></p>"
 

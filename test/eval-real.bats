@@ -161,6 +161,38 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	assert_fails_cleanly "-n x: expected a positive integer"
 }
 
+@test "eval-real: several models are scored as one ensemble" {
+	t=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	unet-train -q -c "$TOP/share/unet-tiny.yaml" -t "$U/train.pam" \
+	    -v "$U/val.pam" -e 2 -o "$T/m2.st"
+	sh "$TOP/pipelines/eval-real.sh" -n 2 -s "$t/src" -d "$t/ds" \
+	    -k "$T/keep" "$t/m.st" "$T/m2.st" >"$T/out" 2>/dev/null
+	[ "$(cut -d' ' -f2 "$T/out")" = "$(cut -d' ' -f2 "$t/out")" ]
+	# every part's maps are the ensemble's: unet-infer with both models,
+	# then the vote
+	for part in bccd crops nih; do
+		unet-infer -q -j 2 -m "$t/m.st" -m "$T/m2.st" "$T/keep/$part/images.ppm" |
+		    cell-vote -q | cmp - "$T/keep/$part/pred.pgm"
+	done
+	! cmp -s "$T/keep/bccd/pred.pgm" "$t/keep/bccd/pred.pgm"
+	# BBBC041Seg too (its report is not kept: score it again alone)
+	VOTE=1 sh "$TOP/pipelines/eval-bbbc041.sh" -m "$t/m.st" -m "$T/m2.st" \
+	    "$t/src/eval_bbbc041seg" 0.32 "$T/bb" >"$T/bb.yaml"
+	v=$(awk '/^iou:/ { s = 1 } s && $1 == "cell:" { printf "%.3f", $2; exit }' "$T/bb.yaml")
+	grep -q "^eval: bbbc041_cell_iou $v\$" "$T/out"
+	# a model twice is that model
+	sh "$TOP/pipelines/eval-real.sh" -n 2 -s "$t/src" -d "$t/ds" \
+	    "$t/m.st" "$t/m.st" 2>/dev/null | cmp - "$t/out"
+	# models of different windows are refused by unet-infer, naming them
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 1 -s "$t/src" \
+	    -d "$t/ds" "$t/m.st" "$TOP/share/models/default.safetensors"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"an ensemble needs one window size"* ]]
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" "$t/m.st" "$T/none.st"
+	assert_fails_cleanly "eval-real.sh: $T/none.st: no such model file"
+}
+
 @test "eval-real: parts without their data are skipped, saying so" {
 	mkdir -p "$BATS_TEST_TMPDIR/empty"
 	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -n 1 \

@@ -72,6 +72,27 @@ values() { pnmnoraw "$1" | tail -n +4 | tr -s ' \n' '\n\n' | grep -v '^$' | sort
 	    cmp - "$BATS_TEST_TMPDIR/out/one.counts.yaml"
 }
 
+@test "smear-segment: several -m segment with their ensemble, named in the report" {
+	M1=$TOP/share/models/default.safetensors M2=$TOP/share/models/v10.safetensors
+	run --separate-stderr smear-segment -q -j 2 -s 0.36 -m "$M1" --model="$M2" \
+	    -o "$BATS_TEST_TMPDIR/out" "$(S)/one.jpg"
+	[ "$status" -eq 0 ]
+	jpegtopnm "$(S)/one.jpg" 2>/dev/null | pamscale 0.36 >"$BATS_TEST_TMPDIR/small.ppm"
+	unet-infer -q -j 2 -m "$M1" -m "$M2" "$BATS_TEST_TMPDIR/small.ppm" |
+	    cell-vote -q >"$BATS_TEST_TMPDIR/small.pgm"
+	pamscale -nomix -width 400 -height 300 "$BATS_TEST_TMPDIR/small.pgm" | cmp - "$BATS_TEST_TMPDIR/out/one.pgm"
+	# not the first model's map alone
+	unet-infer -q -j 2 -m "$M1" "$BATS_TEST_TMPDIR/small.ppm" | cell-vote -q |
+	    pamscale -nomix -width 400 -height 300 >"$BATS_TEST_TMPDIR/one.pgm"
+	! cmp -s "$BATS_TEST_TMPDIR/one.pgm" "$BATS_TEST_TMPDIR/out/one.pgm"
+	grep -q "Models (an ensemble, their probabilities averaged): <code>$M1, $M2</code>" "$BATS_TEST_TMPDIR/out/index.html"
+	# an unreadable second model writes nothing
+	run --separate-stderr smear-segment -m "$M1" -m "$BATS_TEST_TMPDIR/none.st" \
+	    -o "$BATS_TEST_TMPDIR/out2" "$(S)/one.jpg"
+	assert_fails_cleanly "smear-segment: $BATS_TEST_TMPDIR/none.st: cannot read the model"
+	[ ! -e "$BATS_TEST_TMPDIR/out2" ]
+}
+
 @test "smear-segment: --rbc-diameter gives the scale from the model's diameter" {
 	run --separate-stderr smear-segment -q -r 76 -o "$BATS_TEST_TMPDIR/out" "$(S)/two.png"
 	[ "$status" -eq 0 ]

@@ -10,9 +10,15 @@ C=$TOP/share/unet-tiny.yaml
 setup_file() {
 	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -e 3 \
 	    -o "$BATS_FILE_TMPDIR/m.st"
+	# a second model, for the ensembles: another run of the same recipe
+	unet-train -q -c "$C" -t "$F/train.pam" -v "$F/val.pam" -e 2 \
+	    -o "$BATS_FILE_TMPDIR/m2.st"
 }
 
 M() { echo "$BATS_FILE_TMPDIR/m.st"; }
+M2() { echo "$BATS_FILE_TMPDIR/m2.st"; }
+# floats NPY N: the last N float32 values of a .npy file, one per line
+floats() { tail -c $((4 * $2)) "$1" | od -An -v -t f4 -w4; }
 
 @test "unet-infer: one PGM class map per tile" {
 	run --separate-stderr bash -c "unet-infer -m '$(M)' '$F/val.pam' | pamfile -count"
@@ -121,6 +127,48 @@ print(d_tta < 1e-5, d_one > 1e-3, np.allclose(v.sum(-1), 1, atol=1e-5))'
 	# and a whole image larger than a window, with overlap
 	pnmcat -lr t0.pam t1.pam t2.pam >big.ppm
 	unet-infer -q -t -O 8 -m "$(M)" big.ppm | pamfile | grep -q "PGM raw, 96 by 32"
+}
+
+@test "unet-infer: several -m average the models' probabilities (an ensemble)" {
+	cd "$BATS_TEST_TMPDIR"
+	n=$((4 * 32 * 32 * 10))
+	unet-infer -q -m "$(M)" -p a.npy "$F/val.pam" >a.pgm
+	unet-infer -q -m "$(M2)" -p b.npy "$F/val.pam" >b.pgm
+	unet-infer -q -m "$(M)" -m "$(M2)" -p e.npy "$F/val.pam" >e.pgm
+	unet-infer -q -m "$(M2)" -m "$(M)" -p r.npy "$F/val.pam" >r.pgm
+	[ "$(floats a.npy $n | wc -l)" -eq "$n" ]
+	# every probability the mean of the two models', in either order;
+	# and the two models do differ
+	floats a.npy $n >a.txt
+	floats b.npy $n >b.txt
+	floats e.npy $n >e.txt
+	floats r.npy $n >r.txt
+	paste a.txt b.txt e.txt r.txt | awk '
+	BEGIN { e = o = ab = 0 }
+	{ m = ($1 + $2) / 2; d = $3 - m; if (d < 0) d = -d; if (d > e) e = d
+	  d = $4 - $3; if (d < 0) d = -d; if (d > o) o = d
+	  d = $1 - $2; if (d < 0) d = -d; if (d > ab) ab = d }
+	END { printf "%d %d %d\n", (e < 1e-6), (o < 1e-6), (ab > 1e-3) }' >check
+	[ "$(cat check)" = "1 1 1" ]
+	cmp e.pgm r.pgm
+	# a model twice is that model
+	unet-infer -q -m "$(M)" -m "$(M)" -p aa.npy "$F/val.pam" | cmp - a.pgm
+	cmp aa.npy a.npy
+}
+
+@test "unet-infer: an ensemble needs one window size" {
+	# the same model, its window said to be 16 (a fully convolutional
+	# network runs at any size; the window is the model's own)
+	sed 's/input_size: 32/input_size: 16/' "$(M2)" >"$BATS_TEST_TMPDIR/s.st"
+	unet-infer -q -m "$BATS_TEST_TMPDIR/s.st" "$F/val.pam" | pamfile | grep -q "PGM raw, 32 by 32"
+	run --separate-stderr unet-infer -m "$(M)" -m "$BATS_TEST_TMPDIR/s.st" "$F/val.pam"
+	assert_fails_cleanly "s.st: the model's input is 16x16, $(M)'s 32x32: an ensemble needs one window size"
+	# and at most 16 models
+	args=
+	for i in $(seq 17); do args="$args -m $(M)"; done
+	run --separate-stderr unet-infer $args "$F/val.pam"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"-m: at most 16 models"* ]]
 }
 
 @test "unet-infer: --probs needs images of one size" {
