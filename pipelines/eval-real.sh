@@ -40,7 +40,13 @@
 # Standard output: one line per figure, "eval: NAME VALUE".  Shares are
 # fractions in [0, 1] with 3 decimals, "nan" where nothing is there to
 # divide by (say a class that has no cell in a short run); counts are
-# integers.  Messages go to standard error as "eval-real.sh: ...".  A
+# integers.  The headline shares (BCCD's three, the crops' accuracy, the
+# NIH balanced accuracy) come with a 95 % interval, NAME_lo95 and
+# NAME_hi95: Wilson's score interval of a binomial share, and for the
+# balanced accuracy, the mean of two such shares, the MOVER interval
+# built from theirs (Zou and Donner 2008).  They take each box or cell
+# as an independent draw; the boxes of one smear, or the cells of one
+# patient, are not quite, so the true uncertainty is if anything wider.  Messages go to standard error as "eval-real.sh: ...".  A
 # part whose data is missing says so on standard error and is skipped;
 # nothing is made up for it.  All images go to the 40x scale, where a
 # healthy red cell is about 38 px across, and through unet-infer -j N.
@@ -68,6 +74,7 @@
 #                                 Platelet clump (6, 7)
 #      bccd_rbc_infected_rate     RBC boxes called Infected RBC (8): all
 #                                 false, since BCCD has no malaria
+#                                 (each of the three with _lo95, _hi95)
 #      bccd_wbc_called_CLASS      for the five white classes: the share
 #                                 of CLASS among the WBC boxes called a
 #                                 white cell (BCCD names no type, but
@@ -109,6 +116,7 @@
 #      crops_wbc_n, crops_wbc_n_pbc, crops_wbc_n_zxaoyou, crops_wbc_not_found
 #                                 counts (zxaoyou = zxaoyou1 + zxaoyou2)
 #      crops_wbc_accuracy         share called their true class, 5 classes
+#                                 (with _lo95, _hi95)
 #      crops_wbc_accuracy_pbc, crops_wbc_accuracy_zxaoyou  the same by source
 #      crops_wbc_recall_CLASS     for the five white classes: share of the
 #                                 cells of CLASS called CLASS
@@ -122,7 +130,8 @@
 #    (9) voting; no such pixel counts as wrong.
 #      nih_n, nih_n_infected, nih_n_healthy    counts
 #      nih_recall_infected, nih_recall_healthy
-#      nih_balanced_accuracy      the mean of the two recalls
+#      nih_balanced_accuracy      the mean of the two recalls (with _lo95,
+#                                 _hi95)
 #
 # 5. The synthetic test split, DATASET/test.pam (sanity check only),
 #    unet-infer then seg-eval:
@@ -207,6 +216,39 @@ if [ -n "$keep" ]; then
 	mkdir -p "$keep"
 	: >"$keep/figures.txt"
 fi
+
+# awk functions for the figures: share(A, B), A/B as a figure; ci(NAME, A,
+# B), the 95 % Wilson interval of A successes in B as NAME_lo95 and
+# NAME_hi95; ci_mean2(NAME, A1, B1, A2, B2), the MOVER interval of the mean
+# of two such shares.
+STATS_AWK='
+function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+function wilson(a, b,   z, p, c, h) {
+	z = 1.959964; p = a / b
+	c = (p + z * z / (2 * b)) / (1 + z * z / b)
+	h = z * sqrt(p * (1 - p) / b + z * z / (4 * b * b)) / (1 + z * z / b)
+	WLO = c - h; WHI = c + h
+	if (WLO < 0) WLO = 0
+	if (WHI > 1) WHI = 1
+}
+function ci_print(name, lo, hi) {
+	print name "_lo95", lo == "nan" ? lo : sprintf("%.3f", lo)
+	print name "_hi95", hi == "nan" ? hi : sprintf("%.3f", hi)
+}
+function ci(name, a, b) {
+	if (b == 0) { ci_print(name, "nan", "nan"); return }
+	wilson(a, b)
+	ci_print(name, WLO, WHI)
+}
+function ci_mean2(name, a1, b1, a2, b2,   p1, p2, l1, u1, l2, u2) {
+	if (b1 == 0 || b2 == 0) { ci_print(name, "nan", "nan"); return }
+	p1 = a1 / b1; p2 = a2 / b2
+	wilson(a1, b1); l1 = WLO; u1 = WHI
+	wilson(a2, b2); l2 = WLO; u2 = WHI
+	ci_print(name, (p1 + p2) / 2 - sqrt((p1 - l1) ^ 2 + (p2 - l2) ^ 2) / 2,
+	    (p1 + p2) / 2 + sqrt((u1 - p1) ^ 2 + (u2 - p2) ^ 2) / 2)
+}
+'
 
 # The five white-cell classes, index order (share/classes.yaml).
 WHITE="Eosinophil Basophil Neutrophil Lymphocyte Monocyte"
@@ -442,8 +484,7 @@ if [ -s "$tmp/bccd.list" ]; then
 		print id[1], id[2], $8, $4, $5, $6, $7, called, $11, $12
 	}' >"$d/boxes.tsv"
 	awk -F'\t' -v white="$WHITE" -v counts="$d/counts.tsv" \
-	    -v names="$d/names" '
-	function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+	    -v names="$d/names" "$STATS_AWK"'
 	BEGIN {
 		nw = split(white, W, " ")
 		for (k = 1; k <= nw; k++) isw[W[k]] = 1
@@ -492,8 +533,11 @@ if [ -s "$tmp/bccd.list" ]; then
 		print "bccd_platelet_boxes", plt
 		print "bccd_rbc_boxes", rbc
 		print "bccd_wbc_recall", share(found, wbc)
+		ci("bccd_wbc_recall", found, wbc)
 		print "bccd_platelet_recall", share(pfound, plt)
+		ci("bccd_platelet_recall", pfound, plt)
 		print "bccd_rbc_infected_rate", share(inf, rbc)
+		ci("bccd_rbc_infected_rate", inf, rbc)
 		for (k = 1; k <= nw; k++)
 			print "bccd_wbc_called_" W[k], share(called[W[k]], found)
 		print "bccd_wbc_count_mae", ni ? sprintf("%.3f", err / ni) : "nan"
@@ -630,8 +674,7 @@ else
 		}
 		{ print $1, $2, $3, $4, $6 == "none" ? "not_found" : W[$6], $7, $8 }' \
 		    >"$d/cells.tsv"
-		awk -F'\t' -v white="$WHITE" '
-		function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+		awk -F'\t' -v white="$WHITE" "$STATS_AWK"'
 		NR > 1 {
 			s = $2 == "pbc" ? "pbc" : "zxaoyou"
 			n++; ns[s]++; nc[$3]++
@@ -645,6 +688,7 @@ else
 			print "crops_wbc_n_zxaoyou", ns["zxaoyou"] + 0
 			print "crops_wbc_not_found", nf + 0
 			print "crops_wbc_accuracy", share(ok, n)
+			ci("crops_wbc_accuracy", ok, n)
 			print "crops_wbc_accuracy_pbc", share(oks["pbc"], ns["pbc"])
 			print "crops_wbc_accuracy_zxaoyou", share(oks["zxaoyou"], ns["zxaoyou"])
 			for (k = 1; k <= nw; k++)
@@ -695,8 +739,7 @@ else
 		c = $4 == 8 ? "Infected_RBC" : $4 == 9 ? "Healthy_RBC" : "not_found"
 		print $1, $2, c, $5, $6
 	}' >"$d/cells.tsv"
-	awk -F'\t' '
-	function share(a, b) { return b == 0 ? "nan" : sprintf("%.3f", a / b) }
+	awk -F'\t' "$STATS_AWK"'
 	NR > 1 { n[$2]++; if ($3 == $2) ok[$2]++ }
 	END {
 		ri = share(ok["Infected_RBC"], n["Infected_RBC"])
@@ -708,6 +751,8 @@ else
 		print "nih_recall_healthy", rh
 		print "nih_balanced_accuracy", ri == "nan" || rh == "nan" ? "nan" : \
 		    sprintf("%.3f", (ri + rh) / 2)
+		ci_mean2("nih_balanced_accuracy", ok["Infected_RBC"], n["Infected_RBC"],
+		    ok["Healthy_RBC"], n["Healthy_RBC"])
 	}' "$d/cells.tsv" >"$d/figures"
 	emit_file "$d/figures"
 	keepfiles nih "$d/images.ppm" "$d/masks.pgm" "$d/pred.pgm" "$d/cells.tsv"

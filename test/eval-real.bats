@@ -101,6 +101,34 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	[ "$(value synthetic_tiles)" = 2 ]
 }
 
+@test "eval-real: the headline shares come with 95 % intervals around them" {
+	local n v lo hi
+	for n in bccd_wbc_recall bccd_platelet_recall bccd_rbc_infected_rate \
+	    crops_wbc_accuracy nih_balanced_accuracy; do
+		v=$(value "$n") lo=$(value "${n}_lo95") hi=$(value "${n}_hi95")
+		is_share "$lo" && is_share "$hi" || { echo "$n: '$lo' '$hi'"; return 1; }
+		awk -v v="$v" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo <= v && v <= hi && lo < hi) }' ||
+		    { echo "$n: $v not in [$lo, $hi]"; return 1; }
+	done
+	# one infected and one healthy NIH cell: Wilson's interval of a share
+	# of 1 is [0.207, 1], of 0 is [0, 0.793] (z = 1.96); their mean's
+	# MOVER interval follows from those
+	ri=$(value nih_recall_infected) rh=$(value nih_recall_healthy)
+	case $ri$rh in
+	1.0001.000) want="0.207 1.000" ;;
+	0.0000.000) want="0.000 0.793" ;;
+	*) want="0.103 0.897" ;;
+	esac
+	[ "$(value nih_balanced_accuracy_lo95) $(value nih_balanced_accuracy_hi95)" = "$want" ]
+	# and a share of 2 of 2 white cells, or 1 of 2, or 0 of 2
+	case $(value crops_wbc_accuracy) in
+	1.000) want="0.342 1.000" ;;
+	0.500) want="0.095 0.905" ;;
+	0.000) want="0.000 0.658" ;;
+	esac
+	[ "$(value crops_wbc_accuracy_lo95) $(value crops_wbc_accuracy_hi95)" = "$want" ]
+}
+
 @test "eval-real: -k keeps the maps, the tables and the figures" {
 	local k=$BATS_FILE_TMPDIR/keep
 	cmp "$k/figures.txt" "$BATS_FILE_TMPDIR/out"
