@@ -46,7 +46,8 @@
 # balanced accuracy, the mean of two such shares, the MOVER interval
 # built from theirs (Zou and Donner 2008).  They take each box or cell
 # as an independent draw; the boxes of one smear, or the cells of one
-# patient, are not quite, so the true uncertainty is if anything wider.  Messages go to standard error as "eval-real.sh: ...".  A
+# patient, are not quite, so the true uncertainty is if anything wider.
+# Messages go to standard error as "eval-real.sh: ...".  A
 # part whose data is missing says so on standard error and is skipped;
 # nothing is made up for it.  All images go to the 40x scale, where a
 # healthy red cell is about 38 px across, and through unet-infer -j N.
@@ -190,7 +191,6 @@ while getopts ':j:s:d:k:n:S:tR' opt; do
 done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
-model=$1
 # the models, newest first (with_models puts them back in order)
 models=
 for m in "$@"; do
