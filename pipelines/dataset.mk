@@ -41,9 +41,11 @@
 #                        share whose red cells take a redder stain
 #   SPECK_MARGIN=0       make-background -p for the training split: the
 #                        least gap between a stain speck and a red cell
-#   RBC_COVERAGE=0.25    make-background -c for the training split: the
-#                        share of a background under red cells, or a
-#                        range LO-HI that each background draws from
+#   RBC_COVERAGE=0.08-0.25  make-background -c for the training split:
+#                        the share of a background under red cells, or a
+#                        range LO-HI that each background draws from (the
+#                        default: sparse to the usual 0.25, down to a few
+#                        lone red cells in a window)
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -77,7 +79,7 @@ INFECTED_MIX ?= 0.1-0.9
 BLUE_SHARE ?= 0.3
 REDDER_SHARE ?= 0.3
 SPECK_MARGIN ?= 0
-RBC_COVERAGE ?= 0.25
+RBC_COVERAGE ?= 0.08-0.25
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet

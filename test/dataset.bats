@@ -89,10 +89,11 @@ ds() {
 	done
 	! cmp -s "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
 	# back to the defaults: the same bytes as before; the training
-	# backgrounds' default stains are 0.3 bluer and 0.3 redder
+	# backgrounds' default stains are 0.3 bluer and 0.3 redder, and
+	# their red-cell coverage is drawn in 0.08-0.25
 	run ds dataset DATASET="$BATS_TEST_TMPDIR/e"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"make-background "*" -b 0.3 -R 0.3 "*"samples.train.pam"* ]]
+	[[ "$output" == *"make-background "*" -b 0.3 -R 0.3 -c 0.08-0.25 "*"samples.train.pam"* ]]
 	cmp "$BATS_FILE_TMPDIR/a/bg.train.pam" "$BATS_TEST_TMPDIR/e/bg.train.pam"
 }
 
