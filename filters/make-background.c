@@ -18,7 +18,12 @@
  * colour (its own median colour scaled to it, plus a little per-cell
  * variation), so a cell's colour says nothing of its class or of the
  * slide it came from; what tells infected from healthy is the parasite.
- * -u keeps the samples' own colours (the behaviour before this).
+ * -u keeps the samples' own colours (the behaviour before this).  -U
+ * keeps them for a share of the backgrounds only, each of which draws all
+ * its cells from one source that holds both classes, so that there too
+ * the colour tells nothing of the class: the cells show the colours and
+ * the shading of a real stain (a bluish cell, a grey one) where the drawn
+ * stains give every cell one colour.
  *
  * Half the backgrounds carry stain precipitate on their plasma: small
  * purple specks, alone or in loose clusters, labelled plasma, so that a
@@ -57,6 +62,8 @@
 #define TINT_STREAM 0x7147      /* random sub-stream of its cells' own tints */
 #define STAIN_STREAM 0xb10e    /* random sub-stream of its stain shift */
 #define COVER_STREAM 0xc0fe     /* random sub-stream of its coverage */
+#define OWN_STREAM 0x0c01       /* random sub-stream of its own-colour draw */
+#define MAX_SOURCES 32          /* sources with both classes, for -U */
 
 /* Plasma colours of the training sources, measured as the mean of the
  * brightest fifth of their photos (segment.h): BCCD, the CellaVision crops
@@ -96,6 +103,7 @@ struct cmdline {
 	double mix_lo, mix_hi;  /* infected share of a mixed background */
 	double overlap;         /* largest share of a cell on earlier ones */
 	int own_colour;         /* -u: keep each sample's colour */
+	double own_share;       /* -U: share of backgrounds in own colours */
 	double specks;          /* most stain specks per 10,000 plasma px */
 	double ghosts;          /* most ghost cells per red cell */
 	double spread;          /* s.d. of each channel's red-cell ratio */
@@ -112,7 +120,7 @@ static const struct cli_info info = {
 	"[-s seed] [-n count] [-W width] [-H height] [-k kind]\n"
 	"       [-c coverage|lo-hi] [-m lo-hi] [-o overlap] [-d specks]\n"
 	"       [-g ghosts] [-r spread] [-e spread] [-f px] [-b share]\n"
-	"       [-R share] [-p px] [-u] [file]",
+	"       [-R share] [-p px] [-u] [-U share] [file]",
 	"Make RGB_LABEL backgrounds of RBCs on plasma from a stream of RBC\n"
 	"samples (RGB_ALPHA; samples of other classes are passed over).\n"
 	"\n"
@@ -153,6 +161,10 @@ static const struct cli_info info = {
 	"  -p, --speck-margin PX keep every speck PX pixels clear of the red\n"
 	"                        cells, so that a dot on a cell's rim is\n"
 	"                        always a parasite (default 0)\n"
+	"  -U, --own-share SHARE that share of the backgrounds keep their red\n"
+	"                        cells' own colours, each drawing them from\n"
+	"                        one source that holds both classes\n"
+	"                        (default 0)\n"
 	"  -u, --own-colour      keep each red cell's own colour instead of\n"
 	"                        the background's drawn stain\n"
 	"  -h, --help            this help\n"
@@ -198,6 +210,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 		{ "mix", required_argument, NULL, 'm' },
 		{ "overlap", required_argument, NULL, 'o' },
 		{ "own-colour", no_argument, NULL, 'u' },
+		{ "own-share", required_argument, NULL, 'U' },
 		{ "specks", required_argument, NULL, 'd' },
 		{ "ghosts", required_argument, NULL, 'g' },
 		{ "rbc-spread", required_argument, NULL, 'r' },
@@ -221,6 +234,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->mix_hi = 0.9;
 	cmd->overlap = 0.1;
 	cmd->own_colour = 0;
+	cmd->own_share = 0;
 	cmd->specks = 8;
 	cmd->ghosts = 0.25;
 	cmd->spread = 0.025;
@@ -228,7 +242,7 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 	cmd->feather = FEATHER;
 	cmd->blue = cmd->red = 0;
 	cmd->speck_margin = 0;
-	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:ud:g:r:e:f:b:R:p:",
+	while ((c = getopt_long(argc, argv, ":hs:n:W:H:k:c:m:o:uU:d:g:r:e:f:b:R:p:",
 	    opts,
 	    NULL)) != -1)
 		switch (c) {
@@ -268,6 +282,9 @@ parse_cmdline(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'u':
 			cmd->own_colour = 1;
+			break;
+		case 'U':
+			cmd->own_share = xstrtod(optarg, 0, 1, "own-colour share");
 			break;
 		case 'd':
 			cmd->specks = xstrtod(optarg, 0, 100, "speck density");
@@ -620,13 +637,16 @@ median_colour(const struct img *im, float med[3])
 
 /* Make background number B of kind K into BG, with its own random stream
  * split from BASE.  POOL[0] holds the healthy, POOL[1] the infected
- * samples; the decks are private copies.  Sets *WANT to the coverage
- * drawn for it and returns the coverage reached. */
+ * samples; OWN_POOLS the same for each of the NOWN sources that hold
+ * both, for -U; the decks are private copies.  Sets *WANT to the coverage
+ * drawn for it, *OWN to whether its cells keep their own colours, and
+ * returns the coverage reached. */
 static double
 make_one(struct img *bg, long b, enum kind k, const struct rng *base,
-    const struct cmdline *cmd, const struct pool pool_in[2], int *ncells,
+    const struct cmdline *cmd, const struct pool pool_in[2],
+    const struct pool (*own_pools)[2], int nown, int *ncells,
     long *nspecks, long *nghosts, double *ratio, double stain[6],
-    double *want)
+    double *want, int *own)
 {
 	struct rng r, rt, rb;
 	struct pool pool[2];
@@ -644,6 +664,18 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 
 		rng_split(&r, &rc, COVER_STREAM);
 		*want += (cmd->cover_hi - cmd->cover_lo) * rng_uniform(&rc);
+	}
+	/* -U: likewise, so that the backgrounds in a drawn stain are those
+	 * that -U 0 gives */
+	*own = cmd->own_colour;
+	if (cmd->own_share > 0) {
+		struct rng ro;
+
+		rng_split(&r, &ro, OWN_STREAM);
+		if (rng_uniform(&ro) < cmd->own_share) {
+			*own = 1;
+			pool_in = own_pools[rng_below(&ro, (uint32_t)nown)];
+		}
 	}
 	target = (long)(*want * bg->width * bg->height);
 	memset(&patch, 0, sizeof patch);
@@ -694,7 +726,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 			if (cmd->cell_spread > 0)
 				g *= shade * (1 + cmd->cell_spread *
 				    rng_normal(&rt));
-			if (!cmd->own_colour)
+			if (!*own)
 				g *= rbc[ch] / pl->median[si][ch];
 			gain[ch] = (float)(g < 0.4 ? 0.4 : g > 2.5 ? 2.5 : g);
 		}
@@ -723,7 +755,7 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 		rng_split(&r, &rg, GHOST_STREAM);
 		*nghosts = rng_uniform(&rg) < 0.5 ? 0 : (long)(cmd->ghosts *
 		    cells * rng_uniform(&rg) + 0.5);
-		draw_ghosts(bg, &rg, &pool[0], cmd->own_colour ? NULL : rbc,
+		draw_ghosts(bg, &rg, &pool[0], *own ? NULL : rbc,
 		    *nghosts, &patch);
 	}
 	/* the specks come last, on the plasma the cells left, from their
@@ -742,17 +774,68 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 	return (double)covered / ((double)bg->width * bg->height);
 }
 
+/* The red cells of POOL (healthy, infected) split by their "source",
+ * for the sources that hold both classes, in the order of their first
+ * sample: an array of *N pairs of pools, which share POOL's arrays. */
+static struct pool (*
+source_pools(const struct sample_set *set, const struct pool pool[2],
+    int *n))[2]
+{
+	struct pool (*sp)[2] = xcalloc(MAX_SOURCES, sizeof *sp);
+	char name[MAX_SOURCES][64], buf[64];
+	uint32_t j;
+	int i, c, k, ns = 0, nboth = 0;
+
+	for (c = 0; c < 2; c++)
+		for (j = 0; j < pool[c].n; j++) {
+			const struct img *im = &pool[c].s[j]->im;
+			const char *src = img_meta_get(im, "source", buf,
+			    sizeof buf);
+
+			if (src == NULL)
+				src = "";
+			for (k = 0; k < ns && strcmp(name[k], src) != 0; k++)
+				;
+			if (k == ns) {
+				if (ns == MAX_SOURCES)
+					die("%s: more than %d sources of red "
+					    "cells", set->name, MAX_SOURCES);
+				snprintf(name[ns++], sizeof name[0], "%s", src);
+			}
+			if (sp[k][c].s == NULL) {
+				sp[k][c] = pool[c];
+				sp[k][c].n = 0;
+				sp[k][c].s = xmalloc_array(pool[c].n,
+				    sizeof *sp[k][c].s);
+				sp[k][c].median = xmalloc_array(pool[c].n,
+				    sizeof *sp[k][c].median);
+				sp[k][c].deck = xmalloc_array(pool[c].n,
+				    sizeof *sp[k][c].deck);
+			}
+			sp[k][c].s[sp[k][c].n] = pool[c].s[j];
+			memcpy(sp[k][c].median[sp[k][c].n], pool[c].median[j],
+			    sizeof pool[c].median[j]);
+			sp[k][c].deck[sp[k][c].n] = sp[k][c].n;
+			sp[k][c].n++;
+		}
+	for (i = 0; i < ns; i++)
+		if (sp[i][0].n > 0 && sp[i][1].n > 0)
+			memmove(sp[nboth++], sp[i], sizeof sp[i]);
+	*n = nboth;
+	return sp;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct cmdline cmd;
 	const struct class_table *ct;
 	struct sample_set set;
-	struct pool pool[2];
+	struct pool pool[2], (*own_pools)[2] = NULL;
 	unsigned char want[CLASS_MAX];
 	struct img *bgs;
 	double *reached, *ratio, *drawn, (*stain)[6];
-	int *ncells, cls[2], i;
+	int *ncells, *own, cls[2], i, nown = 0;
 	long *nspecks, *nghosts;
 	long b0, b, shortfall = 0;
 	struct rng base;
@@ -788,6 +871,12 @@ main(int argc, char **argv)
 				pool[i].s[pool[i].n++] = &set.v[j];
 			}
 	}
+	if (cmd.own_share > 0) {
+		own_pools = source_pools(&set, pool, &nown);
+		if (nown == 0)
+			die("%s: no source holds both Healthy RBC and Infected "
+			    "RBC samples, needed for -U", set.name);
+	}
 	if (pool[0].n == 0 && cmd.kind != KIND_INFECTED)
 		die("%s: no Healthy RBC sample, needed for %s backgrounds",
 		    set.name, kind_name[cmd.kind]);
@@ -808,6 +897,7 @@ main(int argc, char **argv)
 	nspecks = xmalloc_array(CHUNK, sizeof *nspecks);
 	nghosts = xmalloc_array(CHUNK, sizeof *nghosts);
 	stain = xmalloc_array(CHUNK, sizeof *stain);
+	own = xmalloc_array(CHUNK, sizeof *own);
 	for (i = 0; i < CHUNK; i++)
 		img_alloc(&bgs[i], cmd.width, cmd.height, IMG_LABEL);
 	for (b0 = 0; b0 < cmd.count; b0 += CHUNK) {
@@ -818,8 +908,9 @@ main(int argc, char **argv)
 			enum kind k = cmd.kind == KIND_ALL ?
 			    (enum kind)((b0 + b) % 3) : cmd.kind;
 			reached[b] = make_one(&bgs[b], b0 + b, k, &base, &cmd,
-			    pool, &ncells[b], &nspecks[b], &nghosts[b],
-			    &ratio[b], stain[b], &drawn[b]);
+			    pool, (const struct pool (*)[2])own_pools, nown,
+			    &ncells[b], &nspecks[b], &nghosts[b], &ratio[b],
+			    stain[b], &drawn[b], &own[b]);
 		}
 		for (b = 0; b < nb; b++) {
 			struct img *im = &bgs[b];
@@ -845,7 +936,7 @@ main(int argc, char **argv)
 			snprintf(buf, sizeof buf, "%.0f %.0f %.0f", stain[b][0],
 			    stain[b][1], stain[b][2]);
 			img_meta_set(im, "plasma", buf);
-			if (!cmd.own_colour) {
+			if (!own[b]) {
 				snprintf(buf, sizeof buf, "%.0f %.0f %.0f",
 				    stain[b][3], stain[b][4], stain[b][5]);
 				img_meta_set(im, "rbc_colour", buf);

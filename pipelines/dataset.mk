@@ -46,6 +46,10 @@
 #                        range LO-HI that each background draws from (the
 #                        default: sparse to the usual 0.25, down to a few
 #                        lone red cells in a window)
+#   OWN_SHARE=0          make-background -U for the training split: the
+#                        share of its backgrounds whose red cells keep
+#                        their own colours, all from one source that
+#                        holds both classes (the NIH cells)
 #   WHOLE_WBC=1          the partial label White cell covers the whole
 #                        white cell of a BCCD box, its cytoplasm too
 #                        (label-smear --whole-cell); 0: the nucleus alone
@@ -80,6 +84,7 @@ BLUE_SHARE ?= 0.3
 REDDER_SHARE ?= 0.3
 SPECK_MARGIN ?= 0
 RBC_COVERAGE ?= 0.08-0.25
+OWN_SHARE ?= 0
 WHOLE_WBC ?= 1
 
 .PHONY: dataset dataset-stats contact-sheet
@@ -145,7 +150,8 @@ DS_BLOCKS   = $(shell find $(SRCDIR)/share/blocks -type f 2>/dev/null | sort)
 # is passed as -flag VALUE, in this order, and named in the default
 # model's metadata (model.mk).
 DS_TRAIN_BG := CELL_SPREAD:e:0 RBC_FEATHER:f:2 INFECTED_MIX:m:0.1-0.9 \
-    BLUE_SHARE:b:0 REDDER_SHARE:R:0 SPECK_MARGIN:p:0 RBC_COVERAGE:c:0.25
+    BLUE_SHARE:b:0 REDDER_SHARE:R:0 SPECK_MARGIN:p:0 RBC_COVERAGE:c:0.25 \
+    OWN_SHARE:U:0
 ds_field = $(word $(2),$(subst :, ,$(1)))
 ds_set   = $(filter-out $(call ds_field,$(1),3),$($(call ds_field,$(1),1)))
 DS_TRAIN_BG_SET   = $(strip $(foreach o,$(DS_TRAIN_BG),$(if $(call \

@@ -76,13 +76,13 @@ ds() {
 	! cmp -s "$BATS_FILE_TMPDIR/a/train.pam" "$BATS_TEST_TMPDIR/c/train.pam"
 }
 
-@test "dataset: CELL_SPREAD, RBC_FEATHER, INFECTED_MIX, BLUE_SHARE, REDDER_SHARE, SPECK_MARGIN and RBC_COVERAGE reach the training backgrounds alone" {
+@test "dataset: CELL_SPREAD, RBC_FEATHER, INFECTED_MIX, BLUE_SHARE, REDDER_SHARE, SPECK_MARGIN, RBC_COVERAGE and OWN_SHARE reach the training backgrounds alone" {
 	cp -a "$BATS_FILE_TMPDIR/a" "$BATS_TEST_TMPDIR/e"
 	run ds dataset DATASET="$BATS_TEST_TMPDIR/e" CELL_SPREAD=0.05 \
 	    RBC_FEATHER=1 INFECTED_MIX=0.5-1 BLUE_SHARE=0.3 REDDER_SHARE=0.2 \
-	    SPECK_MARGIN=2 RBC_COVERAGE=0.2-0.5
+	    SPECK_MARGIN=2 RBC_COVERAGE=0.2-0.5 OWN_SHARE=0.2
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"make-background "*" -e 0.05 -f 1 -m 0.5-1 -b 0.3 -R 0.2 -p 2 -c 0.2-0.5 "*"samples.train.pam"* ]]
+	[[ "$output" == *"make-background "*" -e 0.05 -f 1 -m 0.5-1 -b 0.3 -R 0.2 -p 2 -c 0.2-0.5 -U 0.2 "*"samples.train.pam"* ]]
 	[[ "$output" != *"bg.val.pam.tmp"* && "$output" != *"bg.test.pam.tmp"* ]]
 	for f in bg.val.pam val.pam test.pam; do
 		cmp "$BATS_FILE_TMPDIR/a/$f" "$BATS_TEST_TMPDIR/e/$f"

@@ -363,3 +363,48 @@ ratios() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"feather"* ]]
 }
+
+@test "make-background: -U keeps a share of the backgrounds in their cells' own colours, from one source with both classes" {
+	MEAN="$FIXTURES/make-background/classmean.pl"
+	# source a: bluish cells of both classes; source b: red healthy ones
+	perl "$MK" -p a -m source=a -c "Healthy RBC=120,140,200" \
+	    -c "Infected RBC=120,140,200" "Healthy RBC:8" "Infected RBC:8" >a.pam
+	perl "$MK" -p b -m source=b -c "Healthy RBC=230,150,140" \
+	    "Healthy RBC:8" >b.pam
+	cat a.pam b.pam >two.pam
+	make-background -n 8 -W 150 -H 150 -d 0 -g 0 two.pam >u.pam
+	make-background -n 8 -W 150 -H 150 -d 0 -g 0 -U 0 two.pam >u0.pam
+	cmp u.pam u0.pam
+	# -U 1: no drawn stain, and every cell of every kind, healthy ones
+	# too, from source a in its own blue (b's red cells never come)
+	make-background -n 6 -W 150 -H 150 -d 0 -g 0 -U 1 two.pam >u1.pam
+	[ "$(perl "$META" rbc_colour u1.pam | sort -u)" = "-" ]
+	[ "$(perl "$META" kind u1.pam | sort -u | wc -l)" -eq 3 ]
+	cat <(perl "$MEAN" 8 u1.pam) <(perl "$MEAN" 9 u1.pam) | grep -v none |
+	    awk '{ n++; if ($3 < $1 + 50) exit 1 } END { exit !(n >= 6) }'
+	# in the usual stain, healthy and infected cells are alike, far
+	# from the blue of source a, whatever the source of the cell
+	perl "$MEAN" 9 u.pam | grep -v none |
+	    awk '{ if ($3 >= $1 + 50) exit 1 }'
+	# -U 0.5: some backgrounds in their own colours, the others the
+	# bytes that -U 0 gives
+	make-background -n 8 -W 150 -H 150 -d 0 -g 0 -U 0.5 two.pam >u5.pam
+	n=$(perl "$META" rbc_colour u5.pam | grep -c '^-$')
+	[ "$n" -ge 1 ] && [ "$n" -le 7 ]
+	pamsplit u.pam u.%d.pam 2>/dev/null
+	pamsplit u5.pam u5.%d.pam 2>/dev/null
+	same=0
+	for i in 0 1 2 3 4 5 6 7; do
+		cmp -s "u.$i.pam" "u5.$i.pam" && same=$((same + 1))
+	done
+	[ "$same" -eq $((8 - n)) ]
+	# no source with both classes: refused, nothing written
+	run --separate-stderr make-background -k healthy -U 0.5 b.pam
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"b.pam: no source holds both Healthy RBC and Infected RBC"* ]]
+	[ -z "$output" ]
+	run --separate-stderr make-background -U 1.5 two.pam
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"own-colour share"* ]]
+	[ -z "$output" ]
+}
