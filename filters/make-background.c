@@ -776,7 +776,9 @@ make_one(struct img *bg, long b, enum kind k, const struct rng *base,
 
 /* The red cells of POOL (healthy, infected) split by their "source",
  * for the sources that hold both classes, in the order of their first
- * sample: an array of *N pairs of pools, which share POOL's arrays. */
+ * sample: an array of *N pairs of pools, each with arrays of its own that
+ * point at POOL's samples.  A source is known by the first 63 bytes of
+ * its name. */
 static struct pool (*
 source_pools(const struct sample_set *set, const struct pool pool[2],
     int *n))[2]
