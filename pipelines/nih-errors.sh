@@ -14,7 +14,8 @@
 #     where that is set: every NIH cell of the dataset's splits);
 #   - the cell at the 40x scale as the network saw it, and the class map
 #     it was called by (the class table's colours, from colorize), each
-#     the central 64x64 pixels enlarged 2.5 times;
+#     the central 64x64 pixels (less on a smaller canvas) enlarged to
+#     160x160;
 #   - "truth" and "called" as text.
 # -a takes every cell of the table, right or wrong.  OUT.png is written
 # through a temporary file and renamed, so it is whole or absent; a
@@ -64,14 +65,17 @@ column() {
 	[ -r "$png" ] || { echo "$prog: $png: cannot read" >&2; exit 1; }
 	pngtopam "$png" | pamtopnm | pamscale -xyfit 160 160 |
 	    pnmpad -black -width 160 -height 160 >"$tmp/a.ppm"
+	# the central square of side 64, or of the canvas where it is smaller
 	set -- $(pamfile -size "$tmp/i$k.ppm")
-	l=$((($1 - 64) / 2)) t=$((($2 - 64) / 2))
-	[ "$l" -ge 0 ] && [ "$t" -ge 0 ] || l=0 t=0
-	pamcut -left "$l" -top "$t" -width 64 -height 64 "$tmp/i$k.ppm" |
-	    pamscale 2.5 >"$tmp/b.ppm"
+	s=64
+	[ "$1" -ge "$s" ] || s=$1
+	[ "$2" -ge "$s" ] || s=$2
+	l=$((($1 - s) / 2)) t=$((($2 - s) / 2))
+	pamcut -left "$l" -top "$t" -width "$s" -height "$s" "$tmp/i$k.ppm" |
+	    pamscale -width 160 -height 160 >"$tmp/b.ppm"
 	colorize "$tmp/p$k.pgm" |
-	    pamcut -left "$l" -top "$t" -width 64 -height 64 |
-	    pamscale 2.5 >"$tmp/c.ppm"
+	    pamcut -left "$l" -top "$t" -width "$s" -height "$s" |
+	    pamscale -width 160 -height 160 >"$tmp/c.ppm"
 	printf 'truth: %s\ncalled: %s\n' "$truth" "$called" |
 	    pbmtext -lspace 2 | ppmtoppm | pnmpad -white -width 160 >"$tmp/t.ppm"
 	pamcat -topbottom -white "$tmp/a.ppm" "$tmp/b.ppm" "$tmp/c.ppm" \

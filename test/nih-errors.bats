@@ -72,6 +72,22 @@ size() { pngtopam "$1" | pamfile -size; }
 	[ "$got" = "$want" ]
 }
 
+@test "nih-errors: a canvas under 64 px is shown whole" {
+	for f in images.ppm pred.pgm; do
+		pamsplit -quiet keep/nih/$f "part%d"
+		for i in 0 1; do pamcut -left 12 -top 12 -width 40 -height 40 part$i; done \
+		    >keep/nih/$f
+		rm part0 part1
+	done
+	sh "$TOP/pipelines/nih-errors.sh" keep out.png
+	set -- $(size out.png)
+	[ "$1" -eq $((2 * 168)) ]
+	# the second row is the whole 40x40 cell enlarged: no plasma at its corner
+	got=$(pngtopam out.png | pamcut -left 0 -top 160 -width 1 -height 1 |
+	    pamtopnm -plain | sed -n 3p | tr -s ' ' | sed 's/^ //; s/ $//')
+	[ "$got" != "225 215 212" ]
+}
+
 @test "nih-errors: no cell called wrong writes nothing and says so" {
 	awk 'BEGIN { FS = OFS = "\t" } NR > 1 { $3 = $2 } 1' keep/nih/cells.tsv >t
 	mv t keep/nih/cells.tsv
