@@ -36,7 +36,10 @@
 # Ids are SOURCE/PATH (the file's path in its folder, without the
 # extension, "#K" added for the Kth box); the group is the NIH slide or
 # patient prefix (the name before the first '_'), and elsewhere the
-# source image itself.
+# source image itself.  One NIH slide has two such prefixes, one per
+# camera (C47P8thin, C47P8thinOriginalOlympusCX21), and so reaches two
+# splits; grouping by case and patient (C47P8) would re-split the whole
+# dataset, so it is left for the next re-split (README, Results).
 
 # Scale factors to the 40x scale, where a healthy red cell is about 38 px
 # across: 38 / (the median red-cell diameter of the source, in px).
