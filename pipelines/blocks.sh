@@ -35,11 +35,11 @@
 #
 # Ids are SOURCE/PATH (the file's path in its folder, without the
 # extension, "#K" added for the Kth box); the group is the NIH slide or
-# patient prefix (the name before the first '_'), and elsewhere the
-# source image itself.  One NIH slide has two such prefixes, one per
-# camera (C47P8thin, C47P8thinOriginalOlympusCX21), and so reaches two
-# splits; grouping by case and patient (C47P8) would re-split the whole
-# dataset, so it is left for the next re-split (README, Results).
+# patient prefix (the name before the first '_', less a camera named
+# after "Original": C47P8thin_Original_Motic_IMG_... and
+# C47P8thinOriginalOlympusCX21_IMG_... are one slide, C47P8thin,
+# photographed through two cameras), and elsewhere the source image
+# itself.
 
 # Scale factors to the 40x scale, where a healthy red cell is about 38 px
 # across: 38 / (the median red-cell diameter of the source, in px).
@@ -153,6 +153,7 @@ list_nih() {
 		c = $2 == "infected_rbc" ? "Infected_RBC" : "Healthy_RBC"
 		n = $1; sub(/\.png$/, "", n)
 		g = n; sub(/^[^\/]*\//, "", g); sub(/_.*/, "", g)
+		sub(/Original[A-Za-z0-9]*$/, "", g)
 		print "nih/" n, "nih/" g, c
 	}' "$1/manifest.csv"
 }

@@ -322,6 +322,24 @@ meta() {
 	assert_fails_cleanly "unknown source 'lisc'"
 }
 
+@test "blocks.sh: an NIH slide photographed through two cameras is one group" {
+	local b=$T/b/nih_malaria_cell_images n=$TOP/share/blocks/nih_malaria_cell_images
+	local m=Parasitized/C47P8thin_Original_Motic_IMG_20150714_093512_cell_170
+	local o=Parasitized/C47P8thinOriginalOlympusCX21_IMG_20150717_172748_cell_158
+	local p=Parasitized/C107P68ThinF_IMG_20150924_221909_cell_162
+	mkdir -p "$b/Parasitized"
+	{
+		head -1 "$n/manifest.csv"
+		grep -e "^$m.png," -e "^$o.png," -e "^$p.png," "$n/manifest.csv"
+	} >"$b/manifest.csv"
+	[ "$(wc -l <"$b/manifest.csv")" -eq 4 ]
+	cp "$n/$m.png" "$n/$o.png" "$n/$p.png" "$b/Parasitized/"
+	sh "$TOP/pipelines/blocks.sh" -b "$T/b" nih >"$T/g.pam" 2>"$T/g.err"
+	[ "$(grep -a '^#group: ' "$T/g.pam" | sort | uniq -c | awk '{ print $1, $2, $3 }')" = \
+	    "1 #group: nih/C107P68ThinF
+2 #group: nih/C47P8thin" ]
+}
+
 @test "samples keep the plasma colour of their photo; cells on black have none" {
 	jpegtopnm -quiet "$F/pbc-BNE_93736.jpg" |
 	    crop-cells -M centre -c Neutrophil -s 0.51 -q > "$T/n.pam"
