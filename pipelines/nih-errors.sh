@@ -48,9 +48,9 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 pamsplit -quiet "$d/images.ppm" "$tmp/i%d.ppm"
 pamsplit -quiet "$d/pred.pgm" "$tmp/p%d.pgm"
 n_img=$(ls "$tmp" | grep -c '^i')
+n_map=$(ls "$tmp" | grep -c '^p')
 n_row=$(awk 'NR > 1' "$d/cells.tsv" | wc -l)
-[ "$n_img" -eq "$n_row" ] && [ -f "$tmp/p$((n_row - 1)).pgm" ] &&
-    [ ! -f "$tmp/p$n_row.pgm" ] || {
+[ "$n_img" -eq "$n_row" ] && [ "$n_map" -eq "$n_row" ] || {
 	echo "$prog: $d: cells.tsv has $n_row cells, images.ppm $n_img images; pred.pgm must match" >&2
 	exit 1
 }
@@ -87,8 +87,7 @@ cols=
 k=0
 while IFS='	' read -r id truth called _; do
 	if [ -n "$all" ] || [ "$truth" != "$called" ]; then
-		column "$k" "$id" "$(echo "$truth" | sed 's/_RBC//')" \
-		    "$(echo "$called" | sed 's/_RBC//')"
+		column "$k" "$id" "${truth%_RBC}" "${called%_RBC}"
 	fi
 	k=$((k + 1))
 done <<EOF
