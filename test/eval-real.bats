@@ -76,7 +76,8 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	    crops_wbc_accuracy crops_wbc_accuracy_pbc crops_wbc_accuracy_zxaoyou \
 	    crops_wbc_recall_{Eosinophil,Basophil,Neutrophil,Lymphocyte,Monocyte} \
 	    nih_balanced_accuracy nih_recall_infected nih_recall_healthy \
-	    synthetic_mean_iou synthetic_pixel_accuracy; do
+	    nih_fixed_balanced_accuracy nih_fixed_recall_infected \
+	    nih_fixed_recall_healthy synthetic_mean_iou synthetic_pixel_accuracy; do
 		v=$(value "$n")
 		is_share "$v" || { echo "$n: '$v'"; return 1; }
 	done
@@ -104,7 +105,7 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 @test "eval-real: the headline shares come with 95 % intervals around them" {
 	local n v lo hi
 	for n in bccd_wbc_recall bccd_platelet_recall bccd_rbc_infected_rate \
-	    crops_wbc_accuracy nih_balanced_accuracy; do
+	    crops_wbc_accuracy nih_balanced_accuracy nih_fixed_balanced_accuracy; do
 		v=$(value "$n") lo=$(value "${n}_lo95") hi=$(value "${n}_hi95")
 		is_share "$lo" && is_share "$hi" || { echo "$n: '$lo' '$hi'"; return 1; }
 		awk -v v="$v" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo <= v && v <= hi && lo < hi) }' ||
@@ -144,11 +145,12 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 }
 
 @test "eval-real: each NIH cell is composited at the centre of its canvas" {
-	local k=$BATS_FILE_TMPDIR/keep
-	# the bounding box of the pixels that are not the canvas colour
-	# (225 215 212), per image, has its centre within 1 px of the
-	# canvas centre
-	pnmtoplainpnm "$k/nih/images.ppm" | tr -s ' \t\n' '\n\n\n' | awk '
+	local k=$BATS_FILE_TMPDIR/keep f
+	# the bounding box of the pixels that are not the canvas colour (its
+	# top left pixel's), per image, has its centre within 1 px of the
+	# canvas centre; on both canvases
+	for f in images images-fixed; do
+	pnmtoplainpnm "$k/nih/$f.ppm" | tr -s ' \t\n' '\n\n\n' | awk '
 	function check() {
 		if (x1 < 0) { print "image " img ": no cell"; bad = 1; return }
 		cx = (x0 + x1) / 2; cy = (y0 + y1) / 2
@@ -166,7 +168,9 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 		v[p % 3] = $1
 		if (p % 3 == 2) {
 			i = int(p / 3); x = i % w; y = int(i / w)
-			if (v[0] != 225 || v[1] != 215 || v[2] != 212) {
+			if (i == 0)
+				bg = v[0] " " v[1] " " v[2]
+			if (v[0] " " v[1] " " v[2] != bg) {
 				if (x < x0) x0 = x; if (x > x1) x1 = x
 				if (y < y0) y0 = y; if (y > y1) y1 = y
 			}
@@ -177,7 +181,42 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 		if (img) check()
 		if (img != 2) { print img " images, expected 2"; bad = 1 }
 		exit bad
-	}'
+	}' || { echo "$f.ppm"; return 1; }
+	done
+}
+
+@test "eval-real: an NIH cell lies on its photo's plasma, and on the fixed one" {
+	local k=$BATS_FILE_TMPDIR/keep t=$BATS_TEST_TMPDIR
+	head -n 1 "$k/nih/cells.tsv" | grep -q "^id	truth	called	votes	pixels	plasma	called_fixed	votes_fixed$"
+	# the canvases: the fixed pinkish grey, and the colour the table names
+	pnmtoplainpnm "$k/nih/images-fixed.ppm" | awk '$0 == "P3" { getline; getline; getline; print $1, $2, $3 }' >"$t/fixed"
+	printf '225 215 212\n225 215 212\n' | cmp - "$t/fixed"
+	pnmtoplainpnm "$k/nih/images.ppm" | awk '$0 == "P3" { getline; getline; getline; print $1, $2, $3 }' >"$t/own"
+	awk -F'\t' 'NR > 1 { print $6 }' "$k/nih/cells.tsv" | while IFS=/ read -r r g b; do
+		echo "$((0x$r)) $((0x$g)) $((0x$b))"; done >"$t/named"
+	cmp "$t/own" "$t/named"
+	# over it, each cell's median colour (its pixels of alpha >= 128, by
+	# sort) is the real smears' red-cell / plasma ratio, 0.85 0.73 0.81,
+	# within the rounding of the canvas to whole levels
+	pamsplit "$BATS_FILE_TMPDIR/nih.pam" "$t/s%d.pam" 2>/dev/null
+	paste -d' ' <(for i in 0 1; do
+		for c in 1 2 3; do
+			pamtable "$t/s$i.pam" | tr '|' '\n' |
+			    awk -v c=$c 'NF == 4 && $4 >= 128 { print $c }' | sort -n |
+			    awk '{ v[NR] = $1 } END { printf "%s ", v[int((NR + 1) / 2)] }'
+		done; echo; done) "$t/own" | awk '
+	{
+		split("0.85 0.73 0.81", q, " ")
+		for (c = 1; c <= 3; c++) {
+			r = $c / $(c + 3)
+			if (r - q[c] > 0.005 || q[c] - r > 0.005) {
+				print "cell " NR ", channel " c ": median " $c \
+				    " over plasma " $(c + 3) " = " r ", not " q[c]
+				bad = 1
+			}
+		}
+	}
+	END { exit bad || NR != 2 }'
 }
 
 @test "eval-real: a missing model is one error line" {
