@@ -76,7 +76,8 @@ static const double plasma_base[][3] = {
  * 0.83, zxaoyou 0.80 0.63 0.76): the mean; each background draws its
  * ratio around it, mostly in common (a paler or darker stain) and a
  * little per channel (-r: redder, greyer or bluer cells), so that green
- * mostly stays the darkest channel. */
+ * mostly stays the darkest channel.  pipelines/eval-real.sh puts each NIH
+ * cell on the plasma this ratio gives it. */
 static const double rbc_ratio[3] = { 0.85, 0.73, 0.81 };
 #define RBC_RATIO_SD 0.04       /* s.d. common to the three channels */
 /* Red cell / plasma of smears stained bluer and redder: the median

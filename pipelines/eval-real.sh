@@ -135,10 +135,9 @@
 #    255.  Each cell is also scored on one fixed pinkish-grey canvas
 #    (RGB 225,215,212; the canvas of every NIH figure recorded up to
 #    v13), where a bluish photo's cell lies bluer than its plasma, as
-#    no real smear shows.
-#    The cell is called by the majority over its own mask (alpha >=
-#    128), Infected RBC (8) and Healthy RBC (9) voting; no such pixel
-#    counts as wrong.
+#    no real smear shows.  The cell is called by the majority over its
+#    own mask (alpha >= 128), Infected RBC (8) and Healthy RBC (9)
+#    voting; no such pixel counts as wrong.
 #      nih_n, nih_n_infected, nih_n_healthy    counts
 #      nih_recall_infected, nih_recall_healthy
 #      nih_balanced_accuracy      the mean of the two recalls (with _lo95,
@@ -303,12 +302,13 @@ infer() {
 tokens() { pnmtoplainpnm "$1" | tr -s ' \t\n' '\n\n\n'; }
 # size FILE: "WIDTH HEIGHT" of a Netpbm image
 size() { pamfile -size "$1"; }
-# own_plasma SAMPLE: "RR/GG/BB" (hex), the plasma of the photo of the red
-# cell of SAMPLE (RGB_ALPHA): its median colour over the pixels of alpha
-# >= 128, channel by channel, over the mean red-cell / plasma ratio of
-# the real smear sources (make-background(1)), capped at 255
+# own_plasma SAMPLE NAME: "RR/GG/BB" (hex), the plasma of the photo of the
+# red cell of SAMPLE (RGB_ALPHA; NAME for messages): its median colour
+# over the pixels of alpha >= 128, channel by channel, over the mean
+# red-cell / plasma ratio of the real smear sources (rbc_ratio of
+# make-background.c), capped at 255
 own_plasma() {
-	pamtable "$1" | tr '|' '\n' | awk -v f="$1" '
+	pamtable "$1" | tr '|' '\n' | awk -v f="$2" '
 	NF == 4 && $4 >= 128 { h[0, $1]++; h[1, $2]++; h[2, $3]++; n++ }
 	END {
 		if (n == 0) {
@@ -759,7 +759,7 @@ else
 		set -- $(size "$s")
 		W=$(( $1 > win ? $1 : win )) H=$(( $2 > win ? $2 : win ))
 		l=$(( (W - $1) / 2 )) t=$(( (H - $2) / 2 ))
-		plasma=$(own_plasma "$s")
+		plasma=$(own_plasma "$s" "$samples: image $idx")
 		ppmmake "rgb:$plasma" "$W" "$H" >"$d/canvas.ppm"
 		pamcomp -xoff "$l" -yoff "$t" "$s" "$d/canvas.ppm" |
 		    pamtopnm >>"$d/images.ppm"

@@ -219,6 +219,20 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 	END { exit bad || NR != 2 }'
 }
 
+@test "eval-real: an NIH sample without a cell pixel stops it, naming the sample" {
+	local T=$BATS_TEST_TMPDIR
+	mkdir -p "$T/ds"
+	# a 2x2 sample whose alpha is 0 everywhere
+	{ printf 'P7\nWIDTH 2\nHEIGHT 2\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\n'
+	  printf '#class: Healthy RBC\n#source: nih\n#id: nih/Uninfected/x\n#scale: 0.29\nENDHDR\n'
+	  head -c 16 /dev/zero; } >"$T/ds/samples.val.pam"
+	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" -S val -s "$T" \
+	    -d "$T/ds" "$BATS_FILE_TMPDIR/m.st"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *"nih_"* ]]
+	[ "${stderr_lines[-1]}" = "eval-real.sh: $T/ds/samples.val.pam: image 1: no cell pixel" ]
+}
+
 @test "eval-real: a missing model is one error line" {
 	run --separate-stderr sh "$TOP/pipelines/eval-real.sh" "$BATS_TEST_TMPDIR/none.st"
 	assert_fails_cleanly "eval-real.sh: $BATS_TEST_TMPDIR/none.st: no such model file"
@@ -242,6 +256,8 @@ is_nonneg() { [[ $1 == nan ]] || [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 		unet-infer -q -j 2 -m "$t/m.st" -m "$T/m2.st" "$T/keep/$part/images.ppm" |
 		    cell-vote -q | cmp - "$T/keep/$part/pred.pgm"
 	done
+	unet-infer -q -j 2 -m "$t/m.st" -m "$T/m2.st" "$T/keep/nih/images-fixed.ppm" |
+	    cell-vote -q | cmp - "$T/keep/nih/pred-fixed.pgm"
 	! cmp -s "$T/keep/bccd/pred.pgm" "$t/keep/bccd/pred.pgm"
 	# BBBC041Seg too (its report is not kept: score it again alone)
 	VOTE=1 sh "$TOP/pipelines/eval-bbbc041.sh" -m "$t/m.st" -m "$T/m2.st" \
