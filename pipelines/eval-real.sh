@@ -134,8 +134,9 @@
 #    real smear sources, 0.85 0.73 0.81 (make-background(1)), capped at
 #    255.  Each cell is also scored on one fixed pinkish-grey canvas
 #    (RGB 225,215,212; the canvas of every NIH figure recorded up to
-#    v13), where a bluish photo's cell lies bluer than its plasma, as
-#    no real smear shows.  The cell is called by the majority over its
+#    v13), where a bluish photo's cell lies far bluer than its plasma
+#    (blue over red 1.1 to 1.5 times the plasma's; the real smear
+#    sources' red cells 0.89 to 1.02 times).  The cell is called by the majority over its
 #    own mask (alpha >= 128), Infected RBC (8) and Healthy RBC (9)
 #    voting; no such pixel counts as wrong.
 #      nih_n, nih_n_infected, nih_n_healthy    counts
